@@ -1,0 +1,47 @@
+# StatCommons: `make run` sets up what is missing and starts the hub; `make test` runs every test.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+
+.PHONY: run test test-unit lint bench images engine-deps browser-deps deps clean-state
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	@echo "==> installing Python packages into $(VENV)"
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[test]'
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	@echo "==> installing configurable-http-proxy into node_modules/"
+	@npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+deps: $(VENV)/.installed node_modules/.installed
+
+engine-deps:
+	@scripts/install-system.sh engine
+
+browser-deps:
+	@scripts/install-system.sh browser
+
+## run: install what is missing, build the user images if needed, start the hub
+run: deps engine-deps
+	@$(PY) -m statcommons run
+
+## images: build the user images that are missing or whose inputs changed
+images: deps engine-deps
+	@$(PY) -m statcommons images
+
+lint: deps
+	@$(VENV)/bin/ruff check statcommons tests benchmarks jupyterhub_config.py
+
+## test: every test tier (unit, hub with containers, OAuth, browser); images are built first
+test: deps engine-deps browser-deps lint images
+	@$(PY) -m pytest $(PYTEST_ARGS)
+
+test-unit: deps
+	@$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+## bench: spawn latency through the hub next to a bare container start
+bench: deps engine-deps images
+	@$(PY) benchmarks/spawn.py

@@ -1,0 +1,69 @@
+"""Local accounts with sign-up and admin approval, and the first admin's bootstrap.
+
+:class:`SignupAuthenticator` is NativeAuthenticator (bcrypt-hashed passwords,
+a sign-up form, an approval page for admins at ``/hub/authorize``) plus one
+thing it lacks: at first start every configured admin gets an approved
+account whose password comes from ``STATCOMMONS_ADMIN_PASSWORD`` or is
+generated, printed once and written to a file only root can read.  There is
+never a known default password.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from pathlib import Path
+
+import bcrypt
+from nativeauthenticator import NativeAuthenticator
+from nativeauthenticator.orm import UserInfo
+from traitlets import Unicode
+
+
+class SignupAuthenticator(NativeAuthenticator):
+    """NativeAuthenticator with a safe admin bootstrap."""
+
+    initial_password_file = Unicode(
+        "",
+        help="""Where a generated first admin password is written (mode 0600).
+        Empty: only print it.""",
+    ).tag(config=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.bootstrap_admins()
+
+    def bootstrap_admins(self, env: dict | None = None) -> None:
+        env = os.environ if env is None else env
+        for name in sorted(self.admin_users):
+            if UserInfo.find(self.db, name) is not None:
+                continue
+            password = env.get("STATCOMMONS_ADMIN_PASSWORD")
+            generated = not password
+            if generated:
+                password = secrets.token_urlsafe(18)
+            hashed = bcrypt.hashpw(password.encode(), bcrypt.gensalt())
+            self.db.add(UserInfo(username=name, password=hashed, is_authorized=True))
+            self.db.commit()
+            if generated:
+                self._announce(name, password)
+            else:
+                self.log.info("Created admin account %r with the password from the environment", name)
+
+    def _announce(self, name: str, password: str) -> None:
+        where = ""
+        if self.initial_password_file:
+            path = Path(self.initial_password_file)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(f"{name} {password}\n")
+            where = f" (also in {path}, readable by root only)"
+        # Straight to the terminal, once: the hub's log never holds the password.
+        print(
+            f"\n  First start: admin account {name!r} created with password {password}{where}\n"
+            "  Change it at /hub/change-password after logging in.\n",
+            file=sys.stderr,
+            flush=True,
+        )

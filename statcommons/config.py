@@ -1,0 +1,206 @@
+"""The hub's configuration, computed from the settings by small pure functions.
+
+``apply_config(settings, c, env)`` is all ``jupyterhub_config.py`` calls.
+Each ``update_*`` function only sets values on the traitlets Config it is
+given, so each is unit-tested against a bare ``traitlets.config.Config()``.
+Secrets (OAuth client, ops token, admin password) come only from ``env``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import nativeauthenticator
+
+from .settings import ROOT, SettingsError, state_dir
+
+
+def _hub_url(settings: dict) -> str:
+    hub = settings["hub"]
+    if hub["public_url"]:
+        return hub["public_url"].rstrip("/") + hub["base_url"]
+    proto = "https" if hub["ssl_cert"] else "http"
+    return f"{proto}://{hub['ip']}:{hub['port']}{hub['base_url']}"
+
+
+def update_hub(c, settings: dict) -> None:
+    hub = settings["hub"]
+    state = state_dir(settings)
+    proto = "https" if hub["ssl_cert"] else "http"
+    c.JupyterHub.bind_url = f"{proto}://{hub['ip']}:{hub['port']}{hub['base_url']}"
+    c.JupyterHub.hub_port = hub["api_port"]
+    c.JupyterHub.db_url = f"sqlite:///{state / 'jupyterhub.sqlite'}"
+    c.JupyterHub.cookie_secret_file = str(state / "jupyterhub_cookie_secret")
+    c.JupyterHub.pid_file = str(state / "jupyterhub.pid")
+    # Servers keep running when the hub restarts; the hub finds them again from its database.
+    c.JupyterHub.cleanup_servers = False
+    c.JupyterHub.allow_named_servers = False
+    if hub["ssl_cert"]:
+        c.JupyterHub.ssl_cert = hub["ssl_cert"]
+        c.JupyterHub.ssl_key = hub["ssl_key"]
+
+
+def update_proxy(c, settings: dict, root: Path = ROOT) -> None:
+    state = state_dir(settings)
+    c.ConfigurableHTTPProxy.command = [str(root / "node_modules" / ".bin" / "configurable-http-proxy")]
+    c.ConfigurableHTTPProxy.pid_file = str(state / "proxy.pid")
+    c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{settings['hub']['port'] + 1}"
+
+
+def update_network(c, settings: dict) -> None:
+    engine = settings["engine"]
+    c.StatCommonsSpawner.network_mode = engine["network"]
+    if engine["network"] == "host":
+        # Everything on loopback: the hub API, the proxy API and every server.
+        c.JupyterHub.hub_ip = "127.0.0.1"
+        c.DockerSpawner.network_name = "host"
+        c.DockerSpawner.use_internal_ip = True  # no port publishing: the server binds its own port
+    else:
+        c.JupyterHub.hub_ip = "0.0.0.0"
+        c.JupyterHub.hub_connect_url = engine["hub_connect_url"]
+        c.DockerSpawner.network_name = engine["bridge_network"]
+        c.DockerSpawner.use_internal_ip = True
+
+
+def update_spawner(c, settings: dict) -> None:
+    servers = settings["servers"]
+    ulimits = settings["engine"]["ulimits"]
+    c.JupyterHub.spawner_class = "statcommons.spawner.StatCommonsSpawner"
+    c.StatCommonsSpawner.settings = {
+        "profiles": settings["profiles"],
+        "default_profile": settings["default_profile"],
+        "servers": servers,
+    }
+    c.DockerSpawner.prefix = servers["name_prefix"]
+    c.DockerSpawner.remove = True  # the home is a volume: containers are disposable
+    c.DockerSpawner.pull_policy = "never"  # images are built here, there is no registry
+    c.DockerSpawner.cmd = ["jupyterhub-singleuser"]
+    c.DockerSpawner.extra_host_config = {
+        "ulimits": [{"Name": k, "Soft": v, "Hard": v} for k, v in sorted(ulimits.items())],
+    }
+    c.Spawner.default_url = "/lab"
+    c.Spawner.start_timeout = servers["start_timeout"]
+    c.Spawner.http_timeout = servers["start_timeout"]
+    c.Spawner.poll_interval = servers["poll_interval"]
+
+
+def _callback_url(settings: dict) -> str:
+    return _hub_url(settings) + "hub/oauth_callback"
+
+
+def _require_env(env: dict, names: tuple[str, ...], why: str) -> None:
+    missing = [n for n in names if not env.get(n)]
+    if missing:
+        raise SettingsError(f"{why}: set {' and '.join(missing)} in the environment")
+
+
+def update_auth(c, settings: dict, env: dict) -> None:
+    auth = settings["auth"]
+    kind = auth["type"]
+    c.Authenticator.admin_users = set(auth["admin_users"])
+    if auth["allowed_users"]:
+        c.Authenticator.allowed_users = set(auth["allowed_users"])
+    if kind == "local":
+        local = auth["local"]
+        c.JupyterHub.authenticator_class = "statcommons.auth.SignupAuthenticator"
+        c.JupyterHub.template_paths = [str(Path(nativeauthenticator.__file__).parent / "templates")]
+        c.SignupAuthenticator.enable_signup = True
+        c.SignupAuthenticator.open_signup = local["open_signup"]
+        c.SignupAuthenticator.minimum_password_length = local["minimum_password_length"]
+        c.SignupAuthenticator.check_common_password = True
+        c.SignupAuthenticator.initial_password_file = str(state_dir(settings) / "initial-admin-password")
+        # Approval by an admin is the gate: authenticate() accepts approved accounts only.
+        c.SignupAuthenticator.allow_all = True
+        return
+
+    _require_env(env, ("OAUTH_CLIENT_ID", "OAUTH_CLIENT_SECRET"), f"auth.type is {kind!r}")
+    oauth_cls = {
+        "oidc": "oauthenticator.generic.GenericOAuthenticator",
+        "github": "oauthenticator.github.GitHubOAuthenticator",
+        "gitlab": "oauthenticator.gitlab.GitLabOAuthenticator",
+    }[kind]
+    c.JupyterHub.authenticator_class = oauth_cls
+    c.OAuthenticator.client_id = env["OAUTH_CLIENT_ID"]
+    c.OAuthenticator.client_secret = env["OAUTH_CLIENT_SECRET"]
+    c.OAuthenticator.oauth_callback_url = env.get("OAUTH_CALLBACK_URL") or _callback_url(settings)
+    if kind == "oidc":
+        oidc = auth["oidc"]
+        c.GenericOAuthenticator.login_service = oidc["login_service"]
+        c.GenericOAuthenticator.authorize_url = oidc["authorize_url"]
+        c.GenericOAuthenticator.token_url = oidc["token_url"]
+        c.GenericOAuthenticator.userdata_url = oidc["userdata_url"]
+        c.GenericOAuthenticator.username_claim = oidc["username_claim"]
+        c.GenericOAuthenticator.scope = list(oidc["scope"])
+        c.GenericOAuthenticator.enable_pkce = True
+        if oidc["allowed_groups"] or oidc["admin_groups"]:
+            c.GenericOAuthenticator.manage_groups = True
+            c.GenericOAuthenticator.auth_state_groups_key = f"oauth_user.{oidc['groups_claim']}"
+            c.GenericOAuthenticator.allowed_groups = set(oidc["allowed_groups"])
+            c.GenericOAuthenticator.admin_groups = set(oidc["admin_groups"])
+        # An institution's own identity provider: with no group or user restriction,
+        # everyone it authenticates may use the hub.
+        c.GenericOAuthenticator.allow_all = not (oidc["allowed_groups"] or auth["allowed_users"])
+    elif kind == "github":
+        orgs = auth["github"]["allowed_organizations"]
+        if not (orgs or auth["allowed_users"]):
+            raise SettingsError(
+                "auth.github.allowed_organizations: empty: with auth.type 'github' name the allowed "
+                "organizations or auth.allowed_users, or every GitHub account could log in"
+            )
+        c.GitHubOAuthenticator.allowed_organizations = set(orgs)
+        c.GitHubOAuthenticator.scope = ["read:org"]
+    else:
+        gitlab = auth["gitlab"]
+        if not (gitlab["allowed_groups"] or auth["allowed_users"]):
+            raise SettingsError(
+                "auth.gitlab.allowed_groups: empty: with auth.type 'gitlab' name the allowed "
+                "groups or auth.allowed_users, or every GitLab account could log in"
+            )
+        c.GitLabOAuthenticator.gitlab_url = gitlab["url"]
+        c.GitLabOAuthenticator.allowed_gitlab_groups = set(gitlab["allowed_groups"])
+
+
+def update_services(c, settings: dict, env: dict) -> None:
+    services, roles = [], []
+    culler = settings["culler"]
+    if culler["enabled"]:
+        services.append(
+            {
+                "name": "idle-culler",
+                "command": [
+                    sys.executable,
+                    "-m",
+                    "jupyterhub_idle_culler",
+                    f"--timeout={culler['timeout']}",
+                    f"--cull-every={culler['every']}",
+                ],
+            }
+        )
+        roles.append(
+            {
+                "name": "idle-culler",
+                "description": "Stop servers that have been idle too long",
+                "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"],
+                "services": ["idle-culler"],
+            }
+        )
+    token = env.get("STATCOMMONS_API_TOKEN")
+    if token:
+        # The operator's key for scripts and monitoring: deliberately an admin.
+        services.append({"name": "ops", "api_token": token, "display": False})
+        roles.append({"name": "admin", "services": ["ops"]})
+    c.JupyterHub.services = services
+    c.JupyterHub.load_roles = roles
+
+
+def apply_config(settings: dict, c, env: dict | None = None, root: Path = ROOT) -> None:
+    """Set every hub option StatCommons manages on the Config ``c``."""
+    env = dict(os.environ if env is None else env)
+    update_hub(c, settings)
+    update_proxy(c, settings, root)
+    update_network(c, settings)
+    update_spawner(c, settings)
+    update_auth(c, settings, env)
+    update_services(c, settings, env)

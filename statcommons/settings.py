@@ -1,0 +1,255 @@
+"""The settings file (``statcommons.yaml``): schema, defaults and validation.
+
+Operators change StatCommons through one YAML file.  It is validated against
+:data:`SCHEMA` before anything starts; a bad or unknown key is reported in one
+line naming the key, the value and what is allowed (:class:`SettingsError`).
+Secrets never live in this file: they come from the environment.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_PATH = ROOT / "statcommons.yaml"
+
+_SIZE = {
+    "type": "string",
+    "pattern": r"^[0-9]+(\.[0-9]+)?[KMGT]?$",
+    "description": "a size such as 512M or 4G",
+}
+_STRINGS = {"type": "array", "items": {"type": "string", "minLength": 1}}
+_PORT = {"type": "integer", "minimum": 1, "maximum": 65535, "description": "a port from 1 to 65535"}
+_POSITIVE = {"type": "integer", "minimum": 1, "description": "a whole number of seconds, at least 1"}
+
+
+def _obj(properties: dict, required: tuple = ()) -> dict:
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": properties,
+        "required": list(required),
+    }
+
+
+PROFILE_SCHEMA = _obj(
+    {
+        "display_name": {"type": "string", "minLength": 1},
+        "description": {"type": "string"},
+        "image": {"type": "string", "minLength": 1, "description": "an image name such as statcommons/lab:latest"},
+        "mem_limit": _SIZE,
+        "cpu_limit": {"type": "number", "exclusiveMinimum": 0, "description": "a number of cores above 0"},
+    },
+    required=("display_name", "image"),
+)
+
+SCHEMA: dict[str, Any] = _obj(
+    {
+        "state_dir": {"type": "string", "minLength": 1, "default": "var"},
+        "hub": _obj(
+            {
+                "ip": {"type": "string", "default": "127.0.0.1"},
+                "port": {**_PORT, "default": 8000},
+                "api_port": {**_PORT, "default": 8081},
+                "base_url": {"type": "string", "pattern": "^/", "default": "/", "description": "a path starting with /"},
+                "public_url": {"type": ["string", "null"], "pattern": "^https?://", "default": None,
+                               "description": "an http(s) URL such as https://statcommons.example.org"},
+                "ssl_cert": {"type": ["string", "null"], "default": None},
+                "ssl_key": {"type": ["string", "null"], "default": None},
+            }
+        ),
+        "engine": _obj(
+            {
+                "kind": {"enum": ["auto", "docker", "podman"], "default": "auto"},
+                "docker_host": {"type": ["string", "null"], "pattern": "^(unix|tcp|ssh)://", "default": None,
+                                "description": "a URL such as unix:///var/run/docker.sock"},
+                "network": {"enum": ["host", "bridge"], "default": "host"},
+                "bridge_network": {"type": "string", "minLength": 1, "default": "statcommons"},
+                "hub_connect_url": {"type": ["string", "null"], "pattern": "^https?://", "default": None,
+                                    "description": "the URL at which containers reach the hub API (bridge mode)"},
+                "ulimits": _obj(
+                    {
+                        "nofile": {"type": "integer", "minimum": 1024, "default": 20000},
+                        "nproc": {"type": "integer", "minimum": 64, "default": 4096},
+                    }
+                ),
+            }
+        ),
+        "auth": _obj(
+            {
+                "type": {"enum": ["local", "oidc", "github", "gitlab"], "default": "local"},
+                "admin_users": {**_STRINGS, "default": ["admin"]},
+                "allowed_users": {**_STRINGS, "default": []},
+                "local": _obj(
+                    {
+                        "open_signup": {"type": "boolean", "default": False},
+                        "minimum_password_length": {"type": "integer", "minimum": 8, "default": 10},
+                    }
+                ),
+                "oidc": _obj(
+                    {
+                        "login_service": {"type": "string", "default": "your institution"},
+                        "authorize_url": {"type": ["string", "null"], "pattern": "^https?://", "default": None},
+                        "token_url": {"type": ["string", "null"], "pattern": "^https?://", "default": None},
+                        "userdata_url": {"type": ["string", "null"], "pattern": "^https?://", "default": None},
+                        "username_claim": {"type": "string", "default": "preferred_username"},
+                        "scope": {**_STRINGS, "default": ["openid", "profile", "email"]},
+                        "groups_claim": {"type": "string", "default": "groups"},
+                        "allowed_groups": {**_STRINGS, "default": []},
+                        "admin_groups": {**_STRINGS, "default": []},
+                    }
+                ),
+                "github": _obj({"allowed_organizations": {**_STRINGS, "default": []}}),
+                "gitlab": _obj(
+                    {
+                        "url": {"type": "string", "pattern": "^https?://", "default": "https://gitlab.com"},
+                        "allowed_groups": {**_STRINGS, "default": []},
+                    }
+                ),
+            }
+        ),
+        "profiles": {
+            "type": "object",
+            "minProperties": 1,
+            "propertyNames": {"pattern": "^[a-z][a-z0-9-]{0,30}$",
+                              "description": "lowercase letters, digits and -"},
+            "additionalProperties": PROFILE_SCHEMA,
+            "default": {
+                "python": {
+                    "display_name": "Python",
+                    "description": "JupyterLab with pandas, statsmodels, scikit-learn and friends",
+                    "image": "statcommons/lab:latest",
+                    "mem_limit": "4G",
+                    "cpu_limit": 1.0,
+                },
+                "r": {
+                    "display_name": "Python and R",
+                    "description": "The Python profile plus R with IRkernel",
+                    "image": "statcommons/lab-r:latest",
+                    "mem_limit": "4G",
+                    "cpu_limit": 1.0,
+                },
+            },
+        },
+        "default_profile": {"type": "string", "default": "python"},
+        "servers": _obj(
+            {
+                "start_timeout": {**_POSITIVE, "default": 120},
+                "poll_interval": {**_POSITIVE, "default": 30},
+                "name_prefix": {"type": "string", "pattern": "^[a-z][a-z0-9-]*$", "default": "statcommons",
+                                "description": "lowercase letters, digits and -"},
+            }
+        ),
+        "culler": _obj(
+            {
+                "enabled": {"type": "boolean", "default": True},
+                "timeout": {**_POSITIVE, "default": 3600},
+                "every": {**_POSITIVE, "default": 300},
+            }
+        ),
+    }
+)
+
+
+class SettingsError(ValueError):
+    """A settings file that cannot be used; ``str()`` is the one line to show."""
+
+
+def _allowed(schema: dict) -> str:
+    if "description" in schema:
+        return schema["description"]
+    if "enum" in schema:
+        return "one of " + ", ".join(repr(v) for v in schema["enum"])
+    if "type" in schema:
+        types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+        return "a value of type " + " or ".join(types)
+    return "a valid value"
+
+
+def _describe(error: jsonschema.ValidationError) -> str:
+    path = ".".join(str(p) for p in error.absolute_path)
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        known = sorted(error.schema.get("properties", {}))
+        unknown = sorted(set(error.instance) - set(known))
+        key = ".".join(filter(None, [path, str(unknown[0])]))
+        return f"unknown key {key!r}: allowed keys here are {', '.join(known)}"
+    if error.validator == "required":
+        return f"{path or 'top level'}: {error.message}"
+    if error.validator == "propertyNames":
+        return f"{path}: name {error.instance!r} is not allowed: use {_allowed(error.schema)}"
+    return f"{path or 'top level'}: {error.instance!r} is not allowed: expected {_allowed(error.schema)}"
+
+
+def _with_defaults(schema: dict, value: Any) -> Any:
+    if schema.get("type") == "object" and "properties" in schema:
+        value = {} if value is None else dict(value)
+        for key, sub in schema["properties"].items():
+            if key in value:
+                value[key] = _with_defaults(sub, value[key])
+            elif "default" in sub:
+                value[key] = copy.deepcopy(sub["default"])
+            elif sub.get("type") == "object" and "properties" in sub:
+                value[key] = _with_defaults(sub, {})
+        return value
+    return value
+
+
+def validate(data: Any, source: str = "settings") -> dict:
+    """Check ``data`` against :data:`SCHEMA` and return it with defaults filled in."""
+    if data is None:
+        data = {}
+    validator = jsonschema.Draft202012Validator(SCHEMA)
+    error = jsonschema.exceptions.best_match(validator.iter_errors(data))
+    if error is not None:
+        raise SettingsError(f"{source}: {_describe(error)}")
+    settings = _with_defaults(SCHEMA, data)
+    if settings["default_profile"] not in settings["profiles"]:
+        raise SettingsError(
+            f"{source}: default_profile: {settings['default_profile']!r} is not allowed: "
+            f"expected one of the profiles ({', '.join(settings['profiles'])})"
+        )
+    auth = settings["auth"]
+    if auth["type"] == "oidc":
+        for key in ("authorize_url", "token_url", "userdata_url"):
+            if not auth["oidc"][key]:
+                raise SettingsError(f"{source}: auth.oidc.{key}: missing: required when auth.type is 'oidc'")
+    if settings["engine"]["network"] == "bridge" and not settings["engine"]["hub_connect_url"]:
+        raise SettingsError(
+            f"{source}: engine.hub_connect_url: missing: required when engine.network is 'bridge'"
+        )
+    if bool(settings["hub"]["ssl_cert"]) != bool(settings["hub"]["ssl_key"]):
+        raise SettingsError(f"{source}: hub.ssl_cert and hub.ssl_key: give both or neither")
+    return settings
+
+
+def settings_path(env: dict | None = None) -> Path:
+    env = os.environ if env is None else env
+    return Path(env.get("STATCOMMONS_SETTINGS") or DEFAULT_PATH)
+
+
+def load(path: str | os.PathLike | None = None) -> dict:
+    """Read and validate the settings file; a missing default file means all defaults."""
+    path = Path(path) if path else settings_path()
+    if not path.exists():
+        if path == DEFAULT_PATH:
+            return validate({}, "defaults")
+        raise SettingsError(f"{path}: settings file not found")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise SettingsError(f"{path}:{where} not valid YAML: {getattr(e, 'problem', e)}") from None
+    return validate(data, str(path))
+
+
+def state_dir(settings: dict) -> Path:
+    """The folder holding the hub's database, secrets, logs and engine socket."""
+    path = Path(settings["state_dir"])
+    return path if path.is_absolute() else ROOT / path

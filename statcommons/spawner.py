@@ -1,0 +1,104 @@
+"""StatCommonsSpawner: DockerSpawner driven by an engine-neutral ServerSpec.
+
+The spawner only translates: :func:`statcommons.serverspec.server_spec`
+decides what a server gets, :func:`docker_options` turns that into
+DockerSpawner settings.  Users choose a profile from the allowlist; any other
+spawn option (an image, say) is refused with a 400.
+"""
+
+from __future__ import annotations
+
+from html import escape as html_escape
+
+from dockerspawner import DockerSpawner
+from jupyterhub.utils import random_port
+from tornado import web
+from traitlets import Dict, Enum, Unicode, default
+
+from .serverspec import ServerSpec, UserOptionsError, server_spec
+
+
+def docker_options(spec: ServerSpec) -> dict:
+    """DockerSpawner trait values for a spec (the only Docker-specific mapping)."""
+    return {
+        "image": spec.image,
+        "volumes": {
+            m.volume: {"bind": m.target, "mode": "ro" if m.read_only else "rw"} for m in spec.mounts
+        },
+        "mem_limit": spec.mem_limit,
+        "cpu_limit": spec.cpu_limit,
+        "environment": dict(spec.environment),
+        "notebook_dir": spec.workdir,
+    }
+
+
+class StatCommonsSpawner(DockerSpawner):
+    """Start each user's JupyterLab in its own container, from an allowlisted profile."""
+
+    settings = Dict(
+        help="The validated StatCommons settings (profiles, default profile, name prefix).",
+    ).tag(config=True)
+
+    network_mode = Enum(
+        ["host", "bridge"],
+        default_value="host",
+        help="""host: each server on its own free loopback port in the host's network
+        (single machine, trial); bridge: servers on a Docker network (production).""",
+    ).tag(config=True)
+
+    loopback_ip = Unicode(
+        "127.0.0.1", help="Address servers listen on in host network mode."
+    ).tag(config=True)
+
+    @default("options_form")
+    def _options_form_default(self):
+        profiles = self.settings.get("profiles", {})
+        if len(profiles) < 2:
+            return ""
+        default_name = self.settings["default_profile"]
+        choices = "".join(
+            '<label class="form-check" style="display:block;margin:0.5em 0">'
+            f'<input class="form-check-input" type="radio" name="profile" value="{html_escape(name)}"'
+            f'{" checked" if name == default_name else ""}> '
+            f"<strong>{html_escape(p['display_name'])}</strong>"
+            f" <span class=\"text-muted\">{html_escape(p.get('description', ''))}</span></label>"
+            for name, p in profiles.items()
+        )
+        return f"<fieldset><legend>Choose an environment</legend>{choices}</fieldset>"
+
+    def options_from_form(self, formdata):
+        options = {"profile": formdata.get("profile", [self.settings["default_profile"]])[0]}
+        server_spec(self.settings, self.user.name, options)  # refuses a profile not allowed
+        return options
+
+    def spec(self) -> ServerSpec:
+        try:
+            return server_spec(self.settings, self.user.name, self.user_options)
+        except UserOptionsError as e:
+            raise web.HTTPError(400, str(e)) from None
+
+    async def start(self):
+        spec = self.spec()
+        for name, value in docker_options(spec).items():
+            setattr(self, name, value)
+        self.user_options = {"profile": spec.profile}  # nothing else reaches DockerSpawner
+        if self.network_mode == "host":
+            self.ip = self.loopback_ip
+            self.port = random_port()
+        return await super().start()
+
+    async def get_ip_and_port(self):
+        if self.network_mode == "host":
+            return self.loopback_ip, self.port
+        return await super().get_ip_and_port()
+
+    def get_state(self):
+        state = super().get_state()
+        if self.object_id and self.network_mode == "host":
+            state["port"] = self.port
+        return state
+
+    def load_state(self, state):
+        super().load_state(state)
+        if state.get("port"):
+            self.port = state["port"]
