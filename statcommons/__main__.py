@@ -48,7 +48,7 @@ def _engine(loaded: dict) -> engine.Engine:
 
 def _build(loaded: dict, eng: engine.Engine, force: bool = False) -> None:
     wanted = images.profile_images(loaded)
-    builder = images.Builder(eng, settings.state_dir(loaded), base_image=os.environ.get("BASE_IMAGE") or None)
+    builder = images.Builder(eng, base_image=os.environ.get("BASE_IMAGE") or None)
     try:
         builder.ensure(images.needed(wanted), force=force)
     except images.ImageBuildError as e:

@@ -64,6 +64,7 @@ def ping(docker_host: str, timeout: float = 3) -> bool:
 
 
 def podman_paths(state: Path) -> dict[str, Path]:
+    state = Path(state).resolve()
     base = state / "podman"
     return {
         "dir": base,

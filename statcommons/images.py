@@ -4,8 +4,8 @@ Three images, each built from a folder of ``images/``: ``base`` (a Debian
 root file system made with mmdebstrap, so no registry is needed), ``lab``
 (JupyterLab and the Python stack) and ``r`` (lab plus R).  An image is
 rebuilt when the hash of its folder, build arguments and parent image differs
-from the one recorded at its last build (``<state>/images.json``), or when
-the engine no longer has it.  A site can use its own base with BASE_IMAGE.
+from the one recorded in the image's ``org.statcommons.inputs`` label at its
+last build, or when the engine does not have it.  A site can use its own base with BASE_IMAGE.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from .engine import Engine
 from .settings import ROOT
 
 IMAGES_DIR = ROOT / "images"
+LABEL = "org.statcommons.inputs"
 CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 
 
@@ -55,11 +56,16 @@ def folder_hash(folder: Path) -> str:
     return digest.hexdigest()
 
 
-def _image_id(client: docker.DockerClient, tag: str) -> str | None:
+def _image(client: docker.DockerClient, tag: str):
     try:
-        return client.images.get(tag).id
+        return client.images.get(tag)
     except docker.errors.ImageNotFound:
         return None
+
+
+def _image_id(client: docker.DockerClient, tag: str) -> str | None:
+    image = _image(client, tag)
+    return image.id if image else None
 
 
 def needed(profile_images: set[str]) -> list[str]:
@@ -80,24 +86,11 @@ def needed(profile_images: set[str]) -> list[str]:
 
 
 class Builder:
-    def __init__(self, engine: Engine, state: Path, base_image: str | None = None, log=print):
+    def __init__(self, engine: Engine, base_image: str | None = None, log=print):
         self.engine = engine
         self.client = engine.client(timeout=600)
-        self.stamp_file = state / "images.json"
         self.base_image = base_image
         self.log = log
-
-    def stamps(self) -> dict:
-        try:
-            return json.loads(self.stamp_file.read_text())
-        except (FileNotFoundError, ValueError):
-            return {}
-
-    def _save(self, key: str, inputs: str, image_id: str) -> None:
-        stamps = self.stamps()
-        stamps[key] = {"inputs": inputs, "id": image_id}
-        self.stamp_file.parent.mkdir(parents=True, exist_ok=True)
-        self.stamp_file.write_text(json.dumps(stamps, indent=2) + "\n")
 
     def tag_of(self, key: str) -> str:
         if key == "base" and self.base_image:
@@ -113,19 +106,20 @@ class Builder:
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
     def is_current(self, key: str) -> bool:
-        image_id = _image_id(self.client, self.tag_of(key))
-        stamp = self.stamps().get(key)
-        if key == "base" and self.base_image:
-            return image_id is not None
-        return bool(image_id and stamp and stamp["id"] == image_id and stamp["inputs"] == self.inputs(key))
+        image = _image(self.client, self.tag_of(key))
+        return bool(image and (image.labels or {}).get(LABEL) == self.inputs(key))
 
     def build(self, key: str) -> None:
         image = IMAGES[key]
         folder = IMAGES_DIR / image.folder
+        inputs = self.inputs(key)
         if key == "base":
-            cmd = [str(folder / "build.sh"), image.tag, self.engine.cli[0]]
+            cmd = [str(folder / "build.sh"), image.tag, self.engine.cli[0], f"{LABEL}={inputs}"]
         else:
             cmd = [*self.engine.cli, "build", "-t", image.tag, "-f", str(folder / "Containerfile")]
+            cmd += ["--label", f"{LABEL}={inputs}"]
+            if self.engine.kind == "podman":
+                cmd += ["--network", "host"]  # build steps use the host's network, not a bridge
             cmd += ["--build-arg", f"{image.parent_arg}={self.tag_of(image.parent)}"]
             if CA_BUNDLE.exists():
                 # The host's CA bundle (it may hold a proxy's CA) is lent to the build, never copied in.
@@ -133,15 +127,12 @@ class Builder:
             cmd.append(str(folder))
         self.log(f"==> building {image.tag} from images/{image.folder} (this takes a few minutes the first time)")
         started = time.monotonic()
-        inputs = self.inputs(key)
         env = {**os.environ, **self.engine.env, "DOCKER_BUILDKIT": "1"}
         result = subprocess.run(cmd, env=env)
         if result.returncode != 0:
             raise ImageBuildError(f"building {image.tag} failed (exit {result.returncode}); the output is above")
-        image_id = _image_id(self.client, image.tag)
-        if image_id is None:
+        if not self.is_current(key):
             raise ImageBuildError(f"building {image.tag} reported success but the engine has no such image")
-        self._save(key, inputs, image_id)
         self.log(f"==> built {image.tag} in {time.monotonic() - started:.0f}s")
 
     def ensure(self, keys: list[str], force: bool = False) -> list[str]:

@@ -3,19 +3,22 @@
 # (mmdebstrap, variant minbase) with Python 3, venv, pip, git, tini and CA certificates,
 # imported into the container engine as TAG.
 #
-#   usage: images/base/build.sh TAG [ENGINE]     e.g. images/base/build.sh statcommons/base:bookworm podman
+#   usage: images/base/build.sh TAG [ENGINE [LABEL=VALUE]]
+#          e.g. images/base/build.sh statcommons/base:bookworm podman
 #
-# ENGINE is podman (default) or docker. The caller sets CONTAINERS_CONF for podman if needed.
+# ENGINE is podman (default) or docker; LABEL=VALUE is one more image label
+# (statcommons images uses it to record the hash of this folder). The caller sets CONTAINERS_CONF for podman if needed.
 # Needs root (or fakeroot/unshare support) and mmdebstrap. Packages come from Debian's own
 # mirrors over http and are checked by apt's signatures; no certificate is added to the image.
 set -euo pipefail
 
-if [ $# -lt 1 ] || [ $# -gt 2 ]; then
-  echo "usage: $0 TAG [ENGINE]" >&2
+if [ $# -lt 1 ] || [ $# -gt 3 ]; then
+  echo "usage: $0 TAG [ENGINE [LABEL=VALUE]]" >&2
   exit 64
 fi
 TAG=$1
 ENGINE=${2:-podman}
+EXTRA_LABEL=${3:-}
 SUITE=${SUITE:-bookworm}
 MIRROR=${MIRROR:-http://deb.debian.org/debian}
 SECURITY_MIRROR=${SECURITY_MIRROR:-http://deb.debian.org/debian-security}
@@ -62,6 +65,7 @@ echo "==> importing $(du -h "$tmp/rootfs.tar" | cut -f1) tarball as $TAG with $E
   --change 'CMD ["/bin/bash"]' \
   --change 'LABEL org.opencontainers.image.title=statcommons-base' \
   --change "LABEL org.opencontainers.image.description=\"Debian $SUITE minbase with python3, venv, pip, git and tini\"" \
+  ${EXTRA_LABEL:+--change "LABEL $EXTRA_LABEL"} \
   "$tmp/rootfs.tar" "$TAG" >/dev/null
 
 echo "==> built $TAG in $(( $(date +%s) - start ))s"

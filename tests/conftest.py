@@ -1,0 +1,67 @@
+"""Fixtures shared by the test tiers: the container engine and a real hub."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from statcommons import engine as engine_mod
+from statcommons import images
+from statcommons.settings import validate
+
+from .hubtools import RunningHub
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def engine(tmp_path_factory):
+    """The project's engine: Docker if one answers, else our own Podman service."""
+    state = tmp_path_factory.mktemp("engine")
+    settings = validate({})
+    try:
+        eng = engine_mod.find_engine(settings, state)
+    except engine_mod.EngineError as e:
+        pytest.fail(f"no container engine for the container tests: {e}")
+    builder = images.Builder(eng, base_image=os.environ.get("BASE_IMAGE") or None)
+    builder.ensure(images.needed(images.profile_images(settings)))
+    os.environ.update(eng.env)
+    yield eng
+    if eng.kind == "podman":
+        engine_mod.stop_podman_service(state)
+
+
+@pytest.fixture
+def make_hub(tmp_path_factory, engine, request):
+    """Start hubs on random ports; their containers and volumes are removed afterwards."""
+    hubs: list[RunningHub] = []
+
+    def make(**kwargs) -> RunningHub:
+        hub = RunningHub(tmp_path_factory.mktemp("hub"), engine.docker_host, **kwargs)
+        hubs.append(hub)
+        return hub.start()
+
+    yield make
+    failed = getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed
+    for hub in hubs:
+        if failed:
+            print(f"\n--- hub log ({hub.log_file}) ---\n{hub.log()[-6000:]}")
+            for container in hub.containers():
+                print(f"--- container {container.name} ---\n{container.logs(tail=60).decode(errors='replace')}")
+        hub.stop()
+        hub.cleanup_engine()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report

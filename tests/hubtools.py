@@ -1,0 +1,206 @@
+"""Driving a real StatCommons hub from tests, the way people and scripts do.
+
+:class:`RunningHub` starts the hub with ``python -m statcommons run`` (the
+command ``make run`` uses) on random loopback ports with its own settings
+file, state folder and container-name prefix; :class:`Person` signs up, logs
+in through the form and talks to their server over HTTP.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urljoin
+
+import docker
+import requests
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate, timeout: float, interval: float = 0.25, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
+
+
+class RunningHub:
+    def __init__(self, workdir: Path, docker_host: str, extra_settings: dict | None = None, env: dict | None = None):
+        self.workdir = workdir
+        self.docker_host = docker_host
+        self.port = free_port()
+        self.api_port = free_port()
+        self.prefix = "sctest" + secrets.token_hex(3)
+        self.admin_password = secrets.token_urlsafe(12)
+        self.ops_token = secrets.token_hex(24)
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.settings_file = workdir / "statcommons.yaml"
+        self.log_file = workdir / "hub.log"
+        settings = {
+            "state_dir": str(workdir / "state"),
+            "hub": {"port": self.port, "api_port": self.api_port},
+            "servers": {"name_prefix": self.prefix, "poll_interval": 3, "start_timeout": 90},
+            "culler": {"enabled": False},
+        }
+        for key, value in (extra_settings or {}).items():
+            if isinstance(value, dict):
+                settings.setdefault(key, {}).update(value)
+            else:
+                settings[key] = value
+        self.settings_file.write_text(yaml.safe_dump(settings))
+        self.env = {
+            **os.environ,
+            "STATCOMMONS_SETTINGS": str(self.settings_file),
+            "STATCOMMONS_ADMIN_PASSWORD": self.admin_password,
+            "STATCOMMONS_API_TOKEN": self.ops_token,
+            "DOCKER_HOST": docker_host,
+            **(env or {}),
+        }
+        self.proc: subprocess.Popen | None = None
+
+    # --- process -------------------------------------------------------
+    def start(self, timeout: float = 120) -> RunningHub:
+        log = open(self.log_file, "ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "statcommons", "run"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        wait_for(self._ready_or_dead, timeout, what=f"the hub at {self.url} (log: {self.log_file})")
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"hub exited with {self.proc.returncode}:\n{self.log()[-3000:]}")
+        return self
+
+    def _ready_or_dead(self) -> bool:
+        if self.proc.poll() is not None:
+            return True
+        try:
+            return requests.get(f"{self.url}/hub/health", timeout=2).status_code == 200
+        except requests.RequestException:
+            return False
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def log(self) -> str:
+        return self.log_file.read_text(errors="replace") if self.log_file.exists() else ""
+
+    # --- engine --------------------------------------------------------
+    def engine(self) -> docker.DockerClient:
+        return docker.DockerClient(base_url=self.docker_host, timeout=60)
+
+    def containers(self) -> list:
+        return [c for c in self.engine().containers.list(all=True) if c.name.startswith(self.prefix + "-")]
+
+    def cleanup_engine(self) -> None:
+        client = self.engine()
+        for container in self.containers():
+            container.remove(force=True)
+        for volume in client.volumes.list():
+            if volume.name.startswith(self.prefix + "-"):
+                volume.remove(force=True)
+
+    # --- hub API -------------------------------------------------------
+    def api(self, method: str, path: str, token: str | None = None, **kwargs) -> requests.Response:
+        headers = {"Authorization": f"token {token or self.ops_token}"}
+        return requests.request(method, f"{self.url}/hub/api{path}", headers=headers, timeout=30, **kwargs)
+
+    def server(self, name: str) -> dict | None:
+        user = self.api("GET", f"/users/{name}").json()
+        return user.get("servers", {}).get("")
+
+    def wait_server_ready(self, name: str, timeout: float = 120) -> dict:
+        def ready():
+            server = self.server(name)
+            return server if server and server.get("ready") else None
+
+        return wait_for(ready, timeout, what=f"{name}'s server to be ready")
+
+    def wait_server_stopped(self, name: str, timeout: float = 60) -> None:
+        wait_for(lambda: self.server(name) is None, timeout, what=f"{name}'s server to stop")
+
+
+class Person:
+    """Someone using the hub through its web pages, with a cookie jar."""
+
+    def __init__(self, hub: RunningHub, name: str, password: str | None = None):
+        self.hub = hub
+        self.name = name
+        self.password = password or secrets.token_urlsafe(12)
+        self.http = requests.Session()
+
+    def _xsrf(self, path: str) -> str:
+        self.http.get(f"{self.hub.url}{path}", timeout=30)
+        return self.http.cookies.get("_xsrf", path="/hub/") or self.http.cookies.get("_xsrf") or ""
+
+    def sign_up(self) -> requests.Response:
+        xsrf = self._xsrf("/hub/signup")
+        return self.http.post(
+            f"{self.hub.url}/hub/signup",
+            data={
+                "username": self.name,
+                "signup_password": self.password,
+                "signup_password_confirmation": self.password,
+                "_xsrf": xsrf,
+            },
+            timeout=30,
+        )
+
+    def log_in(self) -> requests.Response:
+        xsrf = self._xsrf("/hub/login")
+        return self.http.post(
+            f"{self.hub.url}/hub/login",
+            data={"username": self.name, "password": self.password, "_xsrf": xsrf},
+            timeout=30,
+        )
+
+    @property
+    def logged_in(self) -> bool:
+        r = self.http.get(f"{self.hub.url}/hub/home", timeout=30, allow_redirects=False)
+        return r.status_code == 200
+
+    def hub_post(self, path: str, **kwargs) -> requests.Response:
+        """A form POST on a hub page, with the page's XSRF token."""
+        xsrf = self._xsrf("/hub/home")
+        data = {**kwargs.pop("data", {}), "_xsrf": xsrf}
+        return self.http.post(f"{self.hub.url}/hub{path}", data=data, timeout=120, **kwargs)
+
+    def new_token(self) -> str:
+        xsrf = self._xsrf("/hub/token")
+        r = self.http.post(
+            f"{self.hub.url}/hub/api/users/{self.name}/tokens",
+            json={"note": "test", "expires_in": 3600},
+            headers={"X-XSRFToken": xsrf},
+            timeout=30,
+        )
+        r.raise_for_status()
+        return r.json()["token"]
+
+    def server_url(self, path: str = "") -> str:
+        return urljoin(f"{self.hub.url}/user/{self.name}/", path)

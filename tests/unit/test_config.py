@@ -1,0 +1,152 @@
+"""The configuration functions, each against a bare traitlets Config."""
+
+import sys
+
+import pytest
+from traitlets.config import Config
+
+from statcommons import config
+from statcommons.settings import SettingsError, validate
+
+OIDC = {
+    "type": "oidc",
+    "oidc": {
+        "authorize_url": "https://id.example.org/auth",
+        "token_url": "https://id.example.org/token",
+        "userdata_url": "https://id.example.org/userinfo",
+        "allowed_groups": ["statisticians"],
+        "admin_groups": ["hub-admins"],
+    },
+}
+SECRETS = {"OAUTH_CLIENT_ID": "hub", "OAUTH_CLIENT_SECRET": "s3cret"}
+
+
+def test_hub_state_under_state_dir(tmp_path):
+    c = Config()
+    config.update_hub(c, validate({"state_dir": str(tmp_path), "hub": {"port": 9000}}))
+    assert c.JupyterHub.bind_url == "http://127.0.0.1:9000/"
+    assert c.JupyterHub.db_url == f"sqlite:///{tmp_path}/jupyterhub.sqlite"
+    assert c.JupyterHub.cookie_secret_file == f"{tmp_path}/jupyterhub_cookie_secret"
+    assert c.JupyterHub.cleanup_servers is False
+    assert "ssl_cert" not in c.JupyterHub
+
+
+def test_hub_tls():
+    c = Config()
+    config.update_hub(c, validate({"hub": {"ssl_cert": "/c.pem", "ssl_key": "/k.pem", "port": 443, "ip": "0.0.0.0"}}))
+    assert c.JupyterHub.bind_url == "https://0.0.0.0:443/"
+    assert c.JupyterHub.ssl_key == "/k.pem"
+
+
+def test_proxy_from_project_node_modules(tmp_path):
+    c = Config()
+    config.update_proxy(c, validate({}), root=tmp_path)
+    assert c.ConfigurableHTTPProxy.command == [f"{tmp_path}/node_modules/.bin/configurable-http-proxy"]
+    assert c.ConfigurableHTTPProxy.api_url == "http://127.0.0.1:8001"
+
+
+def test_host_network_is_loopback_only():
+    c = Config()
+    config.update_network(c, validate({}))
+    assert c.JupyterHub.hub_ip == "127.0.0.1"
+    assert c.DockerSpawner.network_name == "host"
+    assert c.StatCommonsSpawner.network_mode == "host"
+
+
+def test_bridge_network():
+    c = Config()
+    config.update_network(
+        c, validate({"engine": {"network": "bridge", "hub_connect_url": "http://hub:8081", "bridge_network": "sc"}})
+    )
+    assert c.DockerSpawner.network_name == "sc"
+    assert c.JupyterHub.hub_connect_url == "http://hub:8081"
+    assert c.StatCommonsSpawner.network_mode == "bridge"
+
+
+def test_spawner():
+    c = Config()
+    config.update_spawner(c, validate({"servers": {"name_prefix": "sc", "poll_interval": 5}}))
+    assert c.JupyterHub.spawner_class == "statcommons.spawner.StatCommonsSpawner"
+    assert set(c.StatCommonsSpawner.settings["profiles"]) == {"python", "r"}
+    assert c.DockerSpawner.prefix == "sc"
+    assert c.DockerSpawner.remove is True
+    assert c.DockerSpawner.cmd == ["jupyterhub-singleuser"]
+    assert {"Name": "nofile", "Soft": 20000, "Hard": 20000} in c.DockerSpawner.extra_host_config["ulimits"]
+    assert c.Spawner.poll_interval == 5
+    assert c.Spawner.default_url == "/lab"
+
+
+def test_local_auth():
+    c = Config()
+    config.update_auth(c, validate({"auth": {"admin_users": ["root-admin"]}}), env={})
+    assert c.JupyterHub.authenticator_class == "statcommons.auth.SignupAuthenticator"
+    assert c.Authenticator.admin_users == {"root-admin"}
+    assert c.SignupAuthenticator.open_signup is False
+    assert c.SignupAuthenticator.enable_signup is True
+    assert c.JupyterHub.template_paths[0].endswith("nativeauthenticator/templates")
+
+
+def test_oidc_auth_with_groups():
+    c = Config()
+    config.update_auth(c, validate({"auth": OIDC, "hub": {"public_url": "https://sc.example.org"}}), env=SECRETS)
+    assert c.JupyterHub.authenticator_class == "oauthenticator.generic.GenericOAuthenticator"
+    assert c.OAuthenticator.client_secret == "s3cret"
+    assert c.OAuthenticator.oauth_callback_url == "https://sc.example.org/hub/oauth_callback"
+    assert c.GenericOAuthenticator.allowed_groups == {"statisticians"}
+    assert c.GenericOAuthenticator.admin_groups == {"hub-admins"}
+    assert c.GenericOAuthenticator.auth_state_groups_key == "oauth_user.groups"
+    assert c.GenericOAuthenticator.manage_groups is True
+    assert c.GenericOAuthenticator.allow_all is False
+
+
+def test_oauth_needs_secrets_from_environment():
+    with pytest.raises(SettingsError, match="set OAUTH_CLIENT_ID and OAUTH_CLIENT_SECRET in the environment"):
+        config.update_auth(Config(), validate({"auth": OIDC}), env={})
+
+
+def test_github_needs_a_restriction():
+    with pytest.raises(SettingsError, match="auth.github.allowed_organizations"):
+        config.update_auth(Config(), validate({"auth": {"type": "github"}}), env=SECRETS)
+    c = Config()
+    config.update_auth(
+        c, validate({"auth": {"type": "github", "github": {"allowed_organizations": ["unece"]}}}), env=SECRETS
+    )
+    assert c.GitHubOAuthenticator.allowed_organizations == {"unece"}
+
+
+def test_gitlab():
+    c = Config()
+    config.update_auth(
+        c,
+        validate({"auth": {"type": "gitlab", "gitlab": {"url": "https://git.example.org", "allowed_groups": ["stat"]}}}),
+        env=SECRETS,
+    )
+    assert c.GitLabOAuthenticator.gitlab_url == "https://git.example.org"
+    assert c.GitLabOAuthenticator.allowed_gitlab_groups == {"stat"}
+
+
+def test_culler_has_least_privilege():
+    c = Config()
+    config.update_services(c, validate({"culler": {"timeout": 600}}), env={})
+    [service] = c.JupyterHub.services
+    assert service["command"][:3] == [sys.executable, "-m", "jupyterhub_idle_culler"]
+    assert "--timeout=600" in service["command"]
+    [role] = c.JupyterHub.load_roles
+    assert role["services"] == ["idle-culler"]
+    assert set(role["scopes"]) == {"list:users", "read:users:activity", "read:servers", "delete:servers"}
+
+
+def test_ops_token_only_from_environment():
+    c = Config()
+    config.update_services(c, validate({"culler": {"enabled": False}}), env={})
+    assert c.JupyterHub.services == []
+    c = Config()
+    config.update_services(c, validate({"culler": {"enabled": False}}), env={"STATCOMMONS_API_TOKEN": "t0k"})
+    assert c.JupyterHub.services == [{"name": "ops", "api_token": "t0k", "display": False}]
+    assert c.JupyterHub.load_roles == [{"name": "admin", "services": ["ops"]}]
+
+
+def test_apply_config_sets_everything():
+    c = Config()
+    config.apply_config(validate({}), c, env={})
+    assert c.JupyterHub.spawner_class and c.JupyterHub.authenticator_class and c.JupyterHub.bind_url
