@@ -62,7 +62,7 @@ def test_signup_approval_spawn_and_persistent_home(make_hub):
     # Not approved yet: the form refuses the login.
     refused = ana.log_in()
     assert not ana.logged_in
-    assert "invalid username or password" in refused.text.lower() or "not authorized" in refused.text.lower()
+    assert "User ana has not been authorized by an administrator yet." in refused.text
 
     admin(hub).http.get(f"{hub.url}/hub/authorize/ana", timeout=30)
     ana.log_in()
@@ -123,8 +123,10 @@ def test_isolation_between_users(make_hub):
     assert "private.ipynb" not in r.text
     assert r.status_code == 403 or "/hub/login" in r.url or "403" in r.text
     # Nor can he start or stop Ana's server, or read her through the hub API.
-    assert hub.api("DELETE", "/users/ana/server", token=ben_token).status_code == 403
+    # (the hub answers 404 for users one may not see, so as not to reveal who exists)
+    assert hub.api("DELETE", "/users/ana/server", token=ben_token).status_code in (403, 404)
     assert hub.api("GET", "/users/ana", token=ben_token).status_code in (403, 404)
+    assert hub.server("ana")["ready"]
     # Ana's home is her own volume; Ben's would be another.
     [container] = hub.containers()
     mounts = {m["Destination"]: m["Name"] for m in container.attrs["Mounts"]}
@@ -186,7 +188,8 @@ def test_killed_container_is_shown_stopped_and_starts_again(make_hub):
     container.kill()
     wait_for(lambda: hub.server("ana") is None, 30, what="the hub to show the server stopped")
     home = ana.http.get(f"{hub.url}/hub/home", timeout=30).text
-    assert "Start My Server" in home
+    assert "Stop My Server" not in home
+    assert "Start" in home
     spawn_from_form(ana)
     hub.wait_server_ready("ana")
     assert ana.http.get(ana.server_url("api/status"), headers={"Authorization": f"token {ana.new_token()}"}).ok
