@@ -98,7 +98,8 @@ def cmd_run(args) -> int:
     )
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda s, _f: proc.send_signal(s))
-    if wait_ready(f"{url}hub/health", proc):
+    api = f"http://127.0.0.1:{hub['api_port']}{hub['base_url']}hub/health"
+    if wait_ready(api, proc) and wait_ready(f"{url}hub/health", proc):
         print(f"==> hub ready at {url} ({time.monotonic() - started:.1f}s)", flush=True)
     return proc.wait()
 

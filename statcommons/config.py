@@ -79,6 +79,9 @@ def update_spawner(c, settings: dict) -> None:
     c.DockerSpawner.cmd = ["jupyterhub-singleuser"]
     c.DockerSpawner.extra_host_config = {
         "ulimits": [{"Name": k, "Soft": v, "Hard": v} for k, v in sorted(ulimits.items())],
+        # Servers run as uid 1000 and need no privilege: none can be gained either.
+        "cap_drop": ["ALL"],
+        "security_opt": ["no-new-privileges"],
     }
     c.Spawner.default_url = "/lab"
     c.Spawner.start_timeout = servers["start_timeout"]

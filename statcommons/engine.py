@@ -63,6 +63,16 @@ def ping(docker_host: str, timeout: float = 3) -> bool:
         return False
 
 
+def engine_kind(docker_host: str) -> str:
+    """'podman' when the socket is Podman's Docker-compatible service, else 'docker'."""
+    client = docker.APIClient(base_url=docker_host, timeout=5)
+    try:
+        components = client.version().get("Components") or []
+    finally:
+        client.close()
+    return "podman" if any("podman" in c.get("Name", "").lower() for c in components) else "docker"
+
+
 def podman_paths(state: Path) -> dict[str, Path]:
     state = Path(state).resolve()
     base = state / "podman"
@@ -132,7 +142,9 @@ def find_engine(settings: dict, state: Path, env: dict | None = None) -> Engine:
     if explicit:
         if not ping(explicit):
             raise EngineError(f"the container engine at {explicit} does not answer: is it running?")
-        return Engine("docker" if conf["kind"] != "podman" else "podman", explicit, {})
+        kind = engine_kind(explicit)
+        env_conf = {"CONTAINERS_CONF": env["CONTAINERS_CONF"]} if kind == "podman" and env.get("CONTAINERS_CONF") else {}
+        return Engine(kind, explicit, env_conf)
     if conf["kind"] in ("auto", "docker"):
         docker_host = f"unix://{DOCKER_SOCKET}"
         if ping(docker_host):

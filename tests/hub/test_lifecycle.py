@@ -83,6 +83,9 @@ def test_signup_approval_spawn_and_persistent_home(make_hub):
     uid = container.exec_run(["stat", "-c", "%u:%g", "/home/jovyan"]).output.decode().strip()
     assert uid == "1000:100"
     assert container.exec_run(["id", "-u"]).output.decode().strip() == "1000"
+    assert container.attrs["HostConfig"]["CapDrop"]  # no capabilities to abuse on the host network
+    status = container.exec_run(["grep", "NoNewPrivs", "/proc/1/status"]).output.decode()
+    assert status.split()[-1] == "1"
 
     # Stop and start: the notebook is still there.
     assert hub.api("DELETE", "/users/ana/server").status_code in (202, 204)
@@ -211,3 +214,17 @@ def test_ops_token_is_admin_and_culler_has_its_role(make_hub):
     assert hub.ops_token not in hub.log()
     assert hub.admin_password not in hub.log()
     json.dumps(me)
+
+
+def test_r_profile_has_the_r_kernel(make_hub):
+    hub = make_hub()
+    ana = approved_person(hub, "ana")
+    spawn_from_form(ana, profile="r")
+    server = hub.wait_server_ready("ana")
+    assert server["user_options"] == {"profile": "r"}
+    specs = ana.http.get(
+        ana.server_url("api/kernelspecs"), headers={"Authorization": f"token {ana.new_token()}"}, timeout=30
+    ).json()
+    assert {"ir", "python3"} <= set(specs["kernelspecs"])
+    [container] = hub.containers()
+    assert container.attrs["Config"]["Image"].endswith("statcommons/lab-r:latest")

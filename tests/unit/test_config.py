@@ -72,6 +72,7 @@ def test_spawner():
     assert c.DockerSpawner.remove is True
     assert c.DockerSpawner.cmd == ["jupyterhub-singleuser"]
     assert {"Name": "nofile", "Soft": 20000, "Hard": 20000} in c.DockerSpawner.extra_host_config["ulimits"]
+    assert c.DockerSpawner.extra_host_config["cap_drop"] == ["ALL"]
     assert c.Spawner.poll_interval == 5
     assert c.Spawner.default_url == "/lab"
 

@@ -1,0 +1,78 @@
+"""Starting the hub the way `make run` does: progress, readiness and clear failures."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from ..hubtools import ROOT, wait_for
+
+pytestmark = pytest.mark.containers
+
+
+def run_statcommons(tmp_path, settings: dict, env: dict | None = None, timeout: float = 60):
+    path = tmp_path / "statcommons.yaml"
+    path.write_text(yaml.safe_dump({"state_dir": str(tmp_path / "state"), **settings}))
+    return subprocess.run(
+        [sys.executable, "-m", "statcommons", "run"],
+        cwd=ROOT,
+        env={**os.environ, "STATCOMMONS_SETTINGS": str(path), **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def test_missing_engine_socket_is_one_clear_line(tmp_path):
+    result = run_statcommons(tmp_path, {"engine": {"docker_host": f"unix://{tmp_path}/nothing.sock"}})
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert lines == [f"statcommons: the container engine at unix://{tmp_path}/nothing.sock does not answer: is it running?"]
+
+
+def test_bad_settings_stop_before_anything_starts(tmp_path):
+    result = run_statcommons(tmp_path, {"culler": {"timeout": "soon"}})
+    assert result.returncode == 2
+    assert "culler.timeout: 'soon' is not allowed: expected a whole number of seconds, at least 1" in result.stderr
+    assert not (tmp_path / "state").exists()
+
+
+def test_oauth_without_client_secret_is_refused(tmp_path):
+    settings = {
+        "auth": {
+            "type": "oidc",
+            "oidc": {
+                "authorize_url": "http://127.0.0.1:1/auth",
+                "token_url": "http://127.0.0.1:1/token",
+                "userdata_url": "http://127.0.0.1:1/userinfo",
+            },
+        }
+    }
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OAUTH_")}
+    path = tmp_path / "statcommons.yaml"
+    path.write_text(yaml.safe_dump(settings))
+    result = subprocess.run(
+        [sys.executable, "-m", "statcommons", "run"],
+        cwd=ROOT,
+        env={**env, "STATCOMMONS_SETTINGS": str(path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "set OAUTH_CLIENT_ID and OAUTH_CLIENT_SECRET in the environment" in result.stderr
+
+
+def test_run_shows_progress_and_readiness(make_hub):
+    hub = make_hub()
+    wait_for(lambda: "==> hub ready" in hub.log(), 10, what="the ready line")
+    log = hub.log()
+    assert "==> container engine: podman at unix://" in log or "==> container engine: docker" in log
+    assert f"==> hub ready at {hub.url}/" in log
+    # A second start on the same state reuses everything and is ready again.
+    hub.stop()
+    hub.start()
+    wait_for(lambda: hub.log().count("==> hub ready") == 2, 10, what="the second ready line")
+    assert "==> building" not in hub.log()
