@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import socket
 import ssl
 import subprocess
 import sys
@@ -81,13 +82,27 @@ def hub_env(loaded: dict, eng: engine.Engine) -> dict:
     }
 
 
+def port_in_use(ip: str, port: int) -> bool:
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((ip, port))
+        except OSError:
+            return True
+    return False
+
+
 def cmd_run(args) -> int:
     started = time.monotonic()
     loaded = _settings()
+    hub = loaded["hub"]
+    for ip, port, what in [(hub["ip"], hub["port"], "hub.port"), ("127.0.0.1", hub["api_port"], "hub.api_port")]:
+        if port_in_use(ip, port):
+            pid_file = settings.state_dir(loaded) / "jupyterhub.pid"
+            _fail(f"{ip}:{port} ({what}) is already in use: is a hub already running (see {pid_file})?", 1)
     eng = _engine(loaded)
     print(f"==> container engine: {eng.kind} at {eng.docker_host}", flush=True)
     _build(loaded, eng)
-    hub = loaded["hub"]
     proto = "https" if hub["ssl_cert"] else "http"
     url = f"{proto}://{hub['ip']}:{hub['port']}{hub['base_url']}"
     print(f"==> starting JupyterHub at {url}", flush=True)

@@ -76,3 +76,10 @@ def test_run_shows_progress_and_readiness(make_hub):
     hub.start()
     wait_for(lambda: hub.log().count("==> hub ready") == 2, 10, what="the second ready line")
     assert "==> building" not in hub.log()
+
+
+def test_second_hub_on_the_same_port_is_refused(make_hub, tmp_path):
+    hub = make_hub()
+    result = run_statcommons(tmp_path, {"hub": {"port": hub.port, "api_port": hub.api_port + 1}})
+    assert result.returncode == 1
+    assert f"127.0.0.1:{hub.port} (hub.port) is already in use: is a hub already running" in result.stderr

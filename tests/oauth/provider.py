@@ -68,6 +68,7 @@ class Grant:
     client_auth: str | None = None
     code_verifier: str | None = None
     tokens: list[str] = field(default_factory=list)
+    id_tokens: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -233,11 +234,12 @@ class Provider:
         access_token = secrets.token_urlsafe(32)
         grant.tokens.append(access_token)
         self._tokens[access_token] = (grant.username, time.time() + TOKEN_LIFETIME)
+        grant.id_tokens.append(self._id_token(grant.username))
         body = {
             "access_token": access_token,
             "token_type": "Bearer",
             "expires_in": TOKEN_LIFETIME,
-            "id_token": self._id_token(grant.username),
+            "id_token": grant.id_tokens[-1],
             "scope": grant.scope,
         }
         return 200, {"Content-Type": "application/json", "Cache-Control": "no-store"}, json.dumps(body)
@@ -275,8 +277,8 @@ class Provider:
         username, expires = self._tokens.get(token, (None, 0.0))
         if scheme.lower() != "bearer" or username is None or expires < time.time():
             self.refusals.append("userinfo: invalid_token")
-            challenge = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
-            return 401, {"Content-Type": "application/json", **challenge}, json.dumps({"error": "invalid_token"})
+            headers = {"Content-Type": "application/json", "WWW-Authenticate": 'Bearer error="invalid_token"'}
+            return 401, headers, json.dumps({"error": "invalid_token"})
         return 200, {"Content-Type": "application/json"}, json.dumps(self.accounts[username].claims)
 
     # --- HTTP -----------------------------------------------------------------
