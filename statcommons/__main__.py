@@ -1,9 +1,9 @@
 """The ``statcommons`` command: a thin CLI over the package's functions.
 
-    statcommons run              validate settings, start the engine, build images, start the hub
-    statcommons check-settings   validate the settings file (exit 2 when it is wrong)
-    statcommons images [--force] build the user images that are missing or stale
-    statcommons engine           start the container engine and print DOCKER_HOST
+statcommons run              validate settings, start the engine, build images, start the hub
+statcommons check-settings   validate the settings file (exit 2 when it is wrong)
+statcommons images [--force] build the user images that are missing or stale
+statcommons engine           start the container engine and print DOCKER_HOST
 """
 
 from __future__ import annotations

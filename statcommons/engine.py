@@ -143,7 +143,9 @@ def find_engine(settings: dict, state: Path, env: dict | None = None) -> Engine:
         if not ping(explicit):
             raise EngineError(f"the container engine at {explicit} does not answer: is it running?")
         kind = engine_kind(explicit)
-        env_conf = {"CONTAINERS_CONF": env["CONTAINERS_CONF"]} if kind == "podman" and env.get("CONTAINERS_CONF") else {}
+        env_conf = (
+            {"CONTAINERS_CONF": env["CONTAINERS_CONF"]} if kind == "podman" and env.get("CONTAINERS_CONF") else {}
+        )
         return Engine(kind, explicit, env_conf)
     if conf["kind"] in ("auto", "docker"):
         docker_host = f"unix://{DOCKER_SOCKET}"

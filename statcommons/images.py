@@ -11,7 +11,6 @@ last build, or when the engine does not have it.  A site can use its own base wi
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import subprocess
 import time
@@ -141,7 +140,9 @@ class Builder:
         for key in keys:
             if key == "base" and self.base_image:
                 if _image_id(self.client, self.base_image) is None:
-                    raise ImageBuildError(f"BASE_IMAGE {self.base_image} is not on the engine: import or build it first")
+                    raise ImageBuildError(
+                        f"BASE_IMAGE {self.base_image} is not on the engine: import or build it first"
+                    )
                 continue
             if force or not self.is_current(key):
                 self.build(key)

@@ -74,8 +74,7 @@ def choose_profile(profiles: dict, default: str, user_options: dict | None) -> s
     if options:
         unknown = ", ".join(sorted(map(repr, options)))
         raise UserOptionsError(
-            f"spawn option {unknown} is not allowed: the only option is 'profile' "
-            f"(one of {', '.join(profiles)})"
+            f"spawn option {unknown} is not allowed: the only option is 'profile' (one of {', '.join(profiles)})"
         )
     if not isinstance(name, str) or name not in profiles:
         raise UserOptionsError(f"profile {name!r} is not allowed: choose one of {', '.join(profiles)}")

@@ -57,9 +57,18 @@ SCHEMA: dict[str, Any] = _obj(
                 "ip": {"type": "string", "default": "127.0.0.1"},
                 "port": {**_PORT, "default": 8000},
                 "api_port": {**_PORT, "default": 8081},
-                "base_url": {"type": "string", "pattern": "^/", "default": "/", "description": "a path starting with /"},
-                "public_url": {"type": ["string", "null"], "pattern": "^https?://", "default": None,
-                               "description": "an http(s) URL such as https://statcommons.example.org"},
+                "base_url": {
+                    "type": "string",
+                    "pattern": "^/",
+                    "default": "/",
+                    "description": "a path starting with /",
+                },
+                "public_url": {
+                    "type": ["string", "null"],
+                    "pattern": "^https?://",
+                    "default": None,
+                    "description": "an http(s) URL such as https://statcommons.example.org",
+                },
                 "ssl_cert": {"type": ["string", "null"], "default": None},
                 "ssl_key": {"type": ["string", "null"], "default": None},
             }
@@ -67,12 +76,20 @@ SCHEMA: dict[str, Any] = _obj(
         "engine": _obj(
             {
                 "kind": {"enum": ["auto", "docker", "podman"], "default": "auto"},
-                "docker_host": {"type": ["string", "null"], "pattern": "^(unix|tcp|ssh)://", "default": None,
-                                "description": "a URL such as unix:///var/run/docker.sock"},
+                "docker_host": {
+                    "type": ["string", "null"],
+                    "pattern": "^(unix|tcp|ssh)://",
+                    "default": None,
+                    "description": "a URL such as unix:///var/run/docker.sock",
+                },
                 "network": {"enum": ["host", "bridge"], "default": "host"},
                 "bridge_network": {"type": "string", "minLength": 1, "default": "statcommons"},
-                "hub_connect_url": {"type": ["string", "null"], "pattern": "^https?://", "default": None,
-                                    "description": "the URL at which containers reach the hub API (bridge mode)"},
+                "hub_connect_url": {
+                    "type": ["string", "null"],
+                    "pattern": "^https?://",
+                    "default": None,
+                    "description": "the URL at which containers reach the hub API (bridge mode)",
+                },
                 "ulimits": _obj(
                     {
                         "nofile": {"type": "integer", "minimum": 1024, "default": 20000},
@@ -117,8 +134,7 @@ SCHEMA: dict[str, Any] = _obj(
         "profiles": {
             "type": "object",
             "minProperties": 1,
-            "propertyNames": {"pattern": "^[a-z][a-z0-9-]{0,30}$",
-                              "description": "lowercase letters, digits and -"},
+            "propertyNames": {"pattern": "^[a-z][a-z0-9-]{0,30}$", "description": "lowercase letters, digits and -"},
             "additionalProperties": PROFILE_SCHEMA,
             "default": {
                 "python": {
@@ -142,8 +158,12 @@ SCHEMA: dict[str, Any] = _obj(
             {
                 "start_timeout": {**_POSITIVE, "default": 120},
                 "poll_interval": {**_POSITIVE, "default": 30},
-                "name_prefix": {"type": "string", "pattern": "^[a-z][a-z0-9-]*$", "default": "statcommons",
-                                "description": "lowercase letters, digits and -"},
+                "name_prefix": {
+                    "type": "string",
+                    "pattern": "^[a-z][a-z0-9-]*$",
+                    "default": "statcommons",
+                    "description": "lowercase letters, digits and -",
+                },
             }
         ),
         "culler": _obj(
@@ -220,9 +240,7 @@ def validate(data: Any, source: str = "settings") -> dict:
             if not auth["oidc"][key]:
                 raise SettingsError(f"{source}: auth.oidc.{key}: missing: required when auth.type is 'oidc'")
     if settings["engine"]["network"] == "bridge" and not settings["engine"]["hub_connect_url"]:
-        raise SettingsError(
-            f"{source}: engine.hub_connect_url: missing: required when engine.network is 'bridge'"
-        )
+        raise SettingsError(f"{source}: engine.hub_connect_url: missing: required when engine.network is 'bridge'")
     if bool(settings["hub"]["ssl_cert"]) != bool(settings["hub"]["ssl_key"]):
         raise SettingsError(f"{source}: hub.ssl_cert and hub.ssl_key: give both or neither")
     return settings

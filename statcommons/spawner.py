@@ -22,9 +22,7 @@ def docker_options(spec: ServerSpec) -> dict:
     """DockerSpawner trait values for a spec (the only Docker-specific mapping)."""
     return {
         "image": spec.image,
-        "volumes": {
-            m.volume: {"bind": m.target, "mode": "ro" if m.read_only else "rw"} for m in spec.mounts
-        },
+        "volumes": {m.volume: {"bind": m.target, "mode": "ro" if m.read_only else "rw"} for m in spec.mounts},
         "mem_limit": spec.mem_limit,
         "cpu_limit": spec.cpu_limit,
         "environment": dict(spec.environment),
@@ -46,9 +44,7 @@ class StatCommonsSpawner(DockerSpawner):
         (single machine, trial); bridge: servers on a Docker network (production).""",
     ).tag(config=True)
 
-    loopback_ip = Unicode(
-        "127.0.0.1", help="Address servers listen on in host network mode."
-    ).tag(config=True)
+    loopback_ip = Unicode("127.0.0.1", help="Address servers listen on in host network mode.").tag(config=True)
 
     @default("options_form")
     def _options_form_default(self):
@@ -59,9 +55,9 @@ class StatCommonsSpawner(DockerSpawner):
         choices = "".join(
             '<label class="form-check" style="display:block;margin:0.5em 0">'
             f'<input class="form-check-input" type="radio" name="profile" value="{html_escape(name)}"'
-            f'{" checked" if name == default_name else ""}> '
+            f"{' checked' if name == default_name else ''}> "
             f"<strong>{html_escape(p['display_name'])}</strong>"
-            f" <span class=\"text-muted\">{html_escape(p.get('description', ''))}</span></label>"
+            f' <span class="text-muted">{html_escape(p.get("description", ""))}</span></label>'
             for name, p in profiles.items()
         )
         return f"<fieldset><legend>Choose an environment</legend>{choices}</fieldset>"

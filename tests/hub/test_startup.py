@@ -29,7 +29,9 @@ def test_missing_engine_socket_is_one_clear_line(tmp_path):
     result = run_statcommons(tmp_path, {"engine": {"docker_host": f"unix://{tmp_path}/nothing.sock"}})
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
-    assert lines == [f"statcommons: the container engine at unix://{tmp_path}/nothing.sock does not answer: is it running?"]
+    assert lines == [
+        f"statcommons: the container engine at unix://{tmp_path}/nothing.sock does not answer: is it running?"
+    ]
 
 
 def test_bad_settings_stop_before_anything_starts(tmp_path):

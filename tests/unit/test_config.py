@@ -119,7 +119,9 @@ def test_gitlab():
     c = Config()
     config.update_auth(
         c,
-        validate({"auth": {"type": "gitlab", "gitlab": {"url": "https://git.example.org", "allowed_groups": ["stat"]}}}),
+        validate(
+            {"auth": {"type": "gitlab", "gitlab": {"url": "https://git.example.org", "allowed_groups": ["stat"]}}}
+        ),
         env=SECRETS,
     )
     assert c.GitLabOAuthenticator.gitlab_url == "https://git.example.org"

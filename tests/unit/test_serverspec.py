@@ -63,7 +63,9 @@ def test_volume_names_are_distinct_and_safe():
     assert home_volume("statcommons", "ana") == "statcommons-home-ana"
 
 
-@pytest.mark.parametrize("text, size", [("512M", 512 * 1024**2), ("4G", 4 * 1024**3), ("1.5G", int(1.5 * 1024**3)), (None, None)])
+@pytest.mark.parametrize(
+    "text, size", [("512M", 512 * 1024**2), ("4G", 4 * 1024**3), ("1.5G", int(1.5 * 1024**3)), (None, None)]
+)
 def test_parse_size(text, size):
     assert parse_size(text) == size
 
