@@ -127,7 +127,12 @@ def cmd_check(args) -> int:
 
 def cmd_images(args) -> int:
     loaded = _settings()
-    _build(loaded, _engine(loaded), force=args.force)
+    eng = _engine(loaded)
+    try:
+        _build(loaded, eng, force=args.force)
+    finally:
+        if eng.started:  # leave no engine service behind that only this build needed
+            engine.stop_podman_service(settings.state_dir(loaded))
     return 0
 
 

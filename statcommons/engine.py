@@ -29,6 +29,7 @@ class Engine:
     kind: str  # "docker" or "podman"
     docker_host: str  # what DOCKER_HOST must be for docker-py and dockerspawner
     env: dict  # extra environment for the hub and for engine commands
+    started: bool = False  # True when this call started our Podman service
 
     @property
     def cli(self) -> list[str]:
@@ -114,6 +115,7 @@ def start_podman_service(state: Path, ulimits: dict, timeout: float = 30) -> Eng
             start_new_session=True,
         )
     paths["pid"].write_text(str(proc.pid))
+    engine = Engine("podman", docker_host, env, started=True)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
