@@ -8,12 +8,15 @@ spawn option (an image, say) is refused with a 400.
 
 from __future__ import annotations
 
+import asyncio
+import time
 from html import escape as html_escape
 
 from dockerspawner import DockerSpawner
 from jupyterhub.utils import random_port
 from tornado import web
-from traitlets import Dict, Enum, Unicode, default
+from tornado.httpclient import AsyncHTTPClient, HTTPClientError
+from traitlets import Dict, Enum, Float, Unicode, default
 
 from .serverspec import ServerSpec, UserOptionsError, server_spec
 
@@ -45,6 +48,15 @@ class StatCommonsSpawner(DockerSpawner):
     ).tag(config=True)
 
     loopback_ip = Unicode("127.0.0.1", help="Address servers listen on in host network mode.").tag(config=True)
+
+    ready_check_interval = Float(
+        0.05,
+        help="""Seconds between checks that a starting server answers.
+
+        The hub's own check backs off exponentially (0.2 s, 0.4 s, 0.8 s, ...), so it
+        notices a ready server up to a second late; the spawner checks often and
+        cheaply on loopback, and returns only when the server answers.""",
+    ).tag(config=True)
 
     @default("options_form")
     def _options_form_default(self):
@@ -81,7 +93,45 @@ class StatCommonsSpawner(DockerSpawner):
         if self.network_mode == "host":
             self.ip = self.loopback_ip
             self.port = random_port()
-        return await super().start()
+        self._progress = [f"Starting a {spec.profile} server from {spec.image}"]
+        ip, port = await super().start()
+        self._progress.append("Container started, waiting for JupyterLab to answer")
+        await self.wait_answering(f"http://{ip}:{port}{self.server.base_url}")
+        self._progress.append("JupyterLab is ready")
+        return ip, port
+
+    async def wait_answering(self, url: str) -> None:
+        """Return once the server gives any non-5xx answer, as the hub's own check wants."""
+        client = AsyncHTTPClient()
+        next_poll = time.monotonic() + 1
+        while True:
+            try:
+                await client.fetch(url, follow_redirects=False, request_timeout=5)
+                return
+            except HTTPClientError as e:
+                if e.code < 500:
+                    return
+            except OSError:
+                pass
+            if time.monotonic() > next_poll:
+                next_poll = time.monotonic() + 1
+                status = await self.poll()
+                if status is not None:
+                    raise RuntimeError(f"the server stopped while starting (exit status {status})")
+            await asyncio.sleep(self.ready_check_interval)
+
+    async def progress(self):
+        """Steps shown on the hub's spawn-pending page."""
+        sent = 0
+        total = 3
+        while True:
+            events = getattr(self, "_progress", [])
+            for message in events[sent:]:
+                sent += 1
+                yield {"progress": int(100 * sent / (total + 1)), "message": message}
+            if sent >= total or (self._spawn_future and self._spawn_future.done()):
+                return
+            await asyncio.sleep(0.2)
 
     async def get_ip_and_port(self):
         if self.network_mode == "host":
