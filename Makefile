@@ -6,12 +6,14 @@ PY := $(VENV)/bin/python
 .PHONY: run test test-unit lint bench images engine-deps browser-deps deps clean-state
 
 $(VENV)/.installed: pyproject.toml constraints.txt
+	@PYTHON=$(PYTHON) scripts/install-system.sh base
 	@echo "==> installing Python packages into $(VENV)"
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[test]'
 	@touch $@
 
 node_modules/.installed: package.json package-lock.json
+	@scripts/install-system.sh base
 	@echo "==> installing configurable-http-proxy into node_modules/"
 	@npm ci --no-audit --no-fund --loglevel=error
 	@touch $@

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Installs the host packages StatCommons needs, when they are missing.
+#   scripts/install-system.sh base     python3-venv and npm, if missing
 #   scripts/install-system.sh engine   podman, runc, mmdebstrap (only if no Docker daemon answers)
 #   scripts/install-system.sh browser  Debian's chromium (browser tests)
 #   scripts/install-system.sh postgres PostgreSQL server (tests of the PostgreSQL store)
@@ -8,6 +9,10 @@ set -euo pipefail
 
 want=()
 case "${1:-engine}" in
+  base)
+    "${PYTHON:-python3}" -c 'import venv, ensurepip' 2>/dev/null || want+=(python3-venv)
+    command -v npm >/dev/null || want+=(npm)
+    ;;
   engine)
     if [ -S /var/run/docker.sock ] && docker info >/dev/null 2>&1; then
       exit 0  # a Docker daemon answers: use it, install nothing
@@ -22,7 +27,7 @@ case "${1:-engine}" in
   postgres)
     ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || want+=(postgresql)
     ;;
-  *) echo "usage: $0 engine|browser|postgres" >&2; exit 64 ;;
+  *) echo "usage: $0 base|engine|browser|postgres" >&2; exit 64 ;;
 esac
 
 [ ${#want[@]} -eq 0 ] && exit 0

@@ -32,9 +32,18 @@ def hub(make_hub, provider):
         extra_settings={"auth": {"type": "oidc", "admin_users": ["it-admin"], "oidc": oidc}},
         env=provider.client_env(),
     )
-    # The hub's port is known only now; the hub does not talk to the provider before a login.
+    # The port is chosen when make_hub creates the hub; no request reaches the provider before a login.
     provider.redirect_uri = f"{hub.url}/hub/oauth_callback"
-    return hub
+    # RunningHub.containers inspects every container on the shared engine, and fails when one of
+    # another session's disappears meanwhile; make_hub's teardown then raises before stopping the hub.
+    hub.containers = lambda: own_containers(hub)
+    yield hub
+    hub.stop()
+
+
+def own_containers(hub) -> list:
+    listed = hub.engine().containers.list(all=True, filters={"name": hub.prefix})
+    return [c for c in listed if c.name.startswith(hub.prefix + "-")]
 
 
 class Browser:
@@ -51,18 +60,18 @@ class Browser:
         assert button, f"no OAuth login button on {page.url}"
         return self.http.get(urljoin(page.url, html.unescape(button[1])), timeout=30)
 
-    def submit(self, form: requests.Response, username: str, password: str = PASSWORD, **kwargs):
+    def submit(self, form: requests.Response, username: str, **kwargs) -> requests.Response:
         login_id = re.search(r"name='login_id' value='([^']*)'", form.text)[1]
-        data = {"login_id": login_id, "username": username, "password": password}
+        data = {"login_id": login_id, "username": username, "password": PASSWORD}
         return self.http.post(f"{self.provider.url}/login", data=data, timeout=30, **kwargs)
 
     def sign_in(self, username: str, **kwargs) -> requests.Response:
         return self.submit(self.open_provider_form(), username, **kwargs)
 
     def callback_url(self, username: str) -> str:
-        """Sign in at the provider but stop before following its redirect back to the hub."""
+        """Sign in at the provider but keep its redirect back to the hub instead of following it."""
         redirect = self.sign_in(username, allow_redirects=False)
-        assert redirect.status_code == 302
+        assert redirect.status_code == 302, redirect.text
         return redirect.headers["Location"]
 
     @property
@@ -77,8 +86,8 @@ def with_state(url: str, state: str) -> str:
     return parts._replace(query=urlencode(query)).geturl()
 
 
-def encoded_state(state_id: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"state_id": state_id}).encode()).decode()
+def encoded(value) -> str:
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode()
 
 
 def test_statistician_signs_in_with_code_flow_and_pkce(hub, provider):
@@ -93,7 +102,7 @@ def test_statistician_signs_in_with_code_flow_and_pkce(hub, provider):
 
     landed = ana.submit(form, "ana")
     assert landed.status_code == 200 and landed.url == f"{hub.url}/hub/home"
-    assert ">ana<" in landed.text.replace(" ", "")
+    assert re.search(r">\s*ana\s*<", landed.text)
     assert ana.logged_in
 
     user = hub.api("GET", "/users/ana").json()
@@ -123,10 +132,9 @@ def test_user_outside_allowed_groups_is_refused(hub, provider):
     refused = eve.sign_in("eve")
     assert refused.status_code == 403
     assert urlsplit(refused.url).path == "/hub/oauth_callback"
-    # Refused by the hub's group check after a complete, valid exchange with the provider.
+    # Refused by the hub's group check, after a complete and valid exchange with the provider.
     [grant] = provider.grants.values()
-    assert grant.redeemed and provider.received("GET", "/userinfo")
-    assert provider.refusals == []
+    assert grant.redeemed and provider.received("GET", "/userinfo") and provider.refusals == []
 
     assert not eve.logged_in
     home = eve.http.get(f"{hub.url}/hub/home", timeout=30, allow_redirects=False)
@@ -136,41 +144,67 @@ def test_user_outside_allowed_groups_is_refused(hub, provider):
 
 
 FORGED_STATES = {
-    "another state_id": lambda url: with_state(url, encoded_state("0" * 32)),
-    "not base64": lambda url: with_state(url, "%%%not-base64%%%"),
-    "no state": lambda url: with_state(url, ""),
+    "another login's state": encoded({"state_id": "0" * 32}),
+    "not base64": "%%%not-base64%%%",
+    "empty": "",
 }
 
 
-@pytest.mark.parametrize("forgery", FORGED_STATES)
-def test_callback_with_forged_state_is_refused(hub, provider, forgery):
-    ana = Browser(hub, provider)
-    forged = ana.http.get(FORGED_STATES[forgery](ana.callback_url("ana")), timeout=30)
-    assert forged.status_code == 400, forged.text[:500]
-    assert provider.received("POST", "/token") == [], "the hub redeemed a code from a forged callback"
-    assert not ana.logged_in
+def test_forged_callbacks_are_refused(hub, provider):
+    for forgery, state in FORGED_STATES.items():
+        ana = Browser(hub, provider)
+        forged = ana.http.get(with_state(ana.callback_url("ana"), state), timeout=30)
+        assert forged.status_code == 400, f"{forgery}: {forged.status_code} {forged.text[:300]}"
+        assert not ana.logged_in, forgery
 
-
-def test_callback_without_the_login_cookie_is_refused(hub, provider):
+    # Login CSRF: someone else's valid callback opened in a browser that never started a login.
     attacker_callback = Browser(hub, provider).callback_url("eve")
-    victim = requests.Session()
-    forged = victim.get(attacker_callback, timeout=30)
-    assert forged.status_code == 400, forged.text[:500]
+    victim = Browser(hub, provider)
+    forged = victim.http.get(attacker_callback, timeout=30)
+    assert forged.status_code == 400 and not victim.logged_in
+
+    assert provider.received("POST", "/token") == [], "the hub redeemed a code from a forged callback"
+    assert hub.api("GET", "/users/ana").status_code == 404
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="oauthenticator 17.4 _deserialize_state: a state that is JSON but not an object, "
+    "or not ASCII, raises in check_state (500)",
+)
+def test_malformed_state_is_a_client_error(hub, provider):
+    statuses = {}
+    for forgery, state in {"JSON list": encoded([1]), "JSON null": encoded(None), "not ASCII": "été"}.items():
+        ana = Browser(hub, provider)
+        statuses[forgery] = ana.http.get(with_state(ana.callback_url("ana"), state), timeout=30).status_code
     assert provider.received("POST", "/token") == []
+    assert statuses == dict.fromkeys(statuses, 400)
 
 
-def test_no_secret_in_hub_log(hub, provider):
+def test_no_secret_or_token_in_hub_log(hub, provider):
     assert Browser(hub, provider).sign_in("ana").status_code == 200
     assert Browser(hub, provider).sign_in("eve").status_code == 403
     log = hub.log()
-    assert "User logged in: ana" in log
+    assert "User logged in: ana" in log and "User 'eve' not allowed" in log
     grants = list(provider.grants.values())
     assert len(grants) == 2 and all(g.tokens and g.id_tokens for g in grants)
     secrets = {"client secret": provider.client_secret, "ops token": hub.ops_token}
     for grant in grants:
-        secrets.update({
-            f"{grant.username}'s code": grant.code,
-            f"{grant.username}'s access token": grant.tokens[0],
-            f"{grant.username}'s ID token": grant.id_tokens[0],
-        })
+        secrets[f"{grant.username}'s access token"] = grant.tokens[0]
+        secrets[f"{grant.username}'s ID token"] = grant.id_tokens[0]
     assert [name for name, value in secrets.items() if value in log] == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="tornado's warning for an HTTPError logs the callback's raw query, authorization code included",
+)
+def test_refused_callbacks_keep_codes_out_of_log(hub, provider):
+    assert Browser(hub, provider).sign_in("eve").status_code == 403
+    ana = Browser(hub, provider)
+    forged = ana.http.get(with_state(ana.callback_url("ana"), encoded({"state_id": "0" * 32})), timeout=30)
+    assert forged.status_code == 400
+    log = hub.log()
+    assert [g.username for g in provider.grants.values() if g.code in log] == []
