@@ -8,10 +8,12 @@ Site-specific Python goes in jupyterhub_config.d/*.py, loaded last.
 import sys
 from pathlib import Path
 
+from statcommons import logs
 from statcommons.config import apply_config
 from statcommons.settings import SettingsError, load
 
 c = get_config()  # noqa: F821
+logs.install()
 
 try:
     apply_config(load(), c)

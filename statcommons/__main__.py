@@ -96,7 +96,12 @@ def cmd_run(args) -> int:
     started = time.monotonic()
     loaded = _settings()
     hub = loaded["hub"]
-    for ip, port, what in [(hub["ip"], hub["port"], "hub.port"), ("127.0.0.1", hub["api_port"], "hub.api_port")]:
+    ports = [
+        (hub["ip"], hub["port"], "hub.port"),
+        ("127.0.0.1", hub["port"] + 1, "the proxy's API, hub.port + 1"),
+        ("127.0.0.1", hub["api_port"], "hub.api_port"),
+    ]
+    for ip, port, what in ports:
         if port_in_use(ip, port):
             pid_file = settings.state_dir(loaded) / "jupyterhub.pid"
             _fail(f"{ip}:{port} ({what}) is already in use: is a hub already running (see {pid_file})?", 1)

@@ -120,9 +120,9 @@ def update_auth(c, settings: dict, env: dict) -> None:
 
     _require_env(env, ("OAUTH_CLIENT_ID", "OAUTH_CLIENT_SECRET"), f"auth.type is {kind!r}")
     oauth_cls = {
-        "oidc": "oauthenticator.generic.GenericOAuthenticator",
-        "github": "oauthenticator.github.GitHubOAuthenticator",
-        "gitlab": "oauthenticator.gitlab.GitLabOAuthenticator",
+        "oidc": "statcommons.oauth.OIDCAuthenticator",
+        "github": "statcommons.oauth.GitHubAuthenticator",
+        "gitlab": "statcommons.oauth.GitLabAuthenticator",
     }[kind]
     c.JupyterHub.authenticator_class = oauth_cls
     c.OAuthenticator.client_id = env["OAUTH_CLIENT_ID"]

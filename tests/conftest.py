@@ -52,12 +52,14 @@ def make_hub(tmp_path_factory, engine, request):
     yield make
     failed = getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed
     for hub in hubs:
-        if failed:
-            print(f"\n--- hub log ({hub.log_file}) ---\n{hub.log()[-6000:]}")
-            for container in hub.containers():
-                print(f"--- container {container.name} ---\n{container.logs(tail=60).decode(errors='replace')}")
-        hub.stop()
-        hub.cleanup_engine()
+        try:
+            if failed:
+                print(f"\n--- hub log ({hub.log_file}) ---\n{hub.log()[-6000:]}")
+                for container in hub.containers():
+                    print(f"--- container {container.name} ---\n{container.logs(tail=60).decode(errors='replace')}")
+        finally:
+            hub.stop()
+            hub.cleanup_engine()
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

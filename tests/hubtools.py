@@ -8,7 +8,9 @@ in through the form and talks to their server over HTTP.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import random
 import secrets
 import signal
 import socket
@@ -25,10 +27,32 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _free_ports(count: int) -> int:
+    """The first of ``count`` consecutive free loopback ports, below the kernel's ephemeral range.
+
+    Every outgoing connection on the machine takes its local port from that range, so a port
+    found there with bind(0) can be taken before the hub binds it.
+    """
+    ephemeral = Path("/proc/sys/net/ipv4/ip_local_port_range")
+    low = int(ephemeral.read_text().split()[0]) if ephemeral.exists() else 32768
+    while True:
+        first = random.randrange(10000, low - count)
+        with contextlib.ExitStack() as stack:
+            try:
+                for port in range(first, first + count):
+                    stack.enter_context(socket.socket()).bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return first
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return _free_ports(1)
+
+
+def free_port_pair() -> int:
+    """A free port whose next port is free too: the proxy's API listens on the hub's port + 1."""
+    return _free_ports(2)
 
 
 def wait_for(predicate, timeout: float, interval: float = 0.25, what: str = "condition"):
@@ -45,8 +69,10 @@ class RunningHub:
     def __init__(self, workdir: Path, docker_host: str, extra_settings: dict | None = None, env: dict | None = None):
         self.workdir = workdir
         self.docker_host = docker_host
-        self.port = free_port()
+        self.port = free_port_pair()
         self.api_port = free_port()
+        while self.api_port in (self.port, self.port + 1):
+            self.api_port = free_port()
         self.prefix = "sctest" + secrets.token_hex(3)
         self.admin_password = secrets.token_urlsafe(12)
         self.ops_token = secrets.token_hex(24)
@@ -87,6 +113,7 @@ class RunningHub:
         )
         wait_for(self._ready_or_dead, timeout, what=f"the hub at {self.url} (log: {self.log_file})")
         if self.proc.poll() is not None:
+            self._stop_orphaned_proxy()
             raise RuntimeError(f"hub exited with {self.proc.returncode}:\n{self.log()[-3000:]}")
         return self
 
@@ -106,7 +133,15 @@ class RunningHub:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        self._stop_orphaned_proxy()
         self.proc = None
+
+    def _stop_orphaned_proxy(self) -> None:
+        """A hub that dies while starting leaves its proxy (started in its own session) running."""
+        pid_file = self.workdir / "state" / "proxy.pid"
+        if pid_file.exists():
+            with contextlib.suppress(ProcessLookupError, ValueError):
+                os.kill(int(pid_file.read_text()), signal.SIGTERM)
 
     def log(self) -> str:
         return self.log_file.read_text(errors="replace") if self.log_file.exists() else ""
@@ -116,7 +151,10 @@ class RunningHub:
         return docker.DockerClient(base_url=self.docker_host, timeout=60)
 
     def containers(self) -> list:
-        return [c for c in self.engine().containers.list(all=True) if c.name.startswith(self.prefix + "-")]
+        # Filtered by the engine: listing all containers inspects each, and fails when another
+        # session's container disappears meanwhile.
+        listed = self.engine().containers.list(all=True, filters={"name": self.prefix})
+        return [c for c in listed if c.name.startswith(self.prefix + "-")]
 
     def cleanup_engine(self) -> None:
         client = self.engine()

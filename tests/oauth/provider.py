@@ -158,10 +158,6 @@ class Provider:
     def client_env(self) -> dict:
         return {"OAUTH_CLIENT_ID": self.client_id, "OAUTH_CLIENT_SECRET": self.client_secret}
 
-    @property
-    def issued_tokens(self) -> list[str]:
-        return [token for grant in self.grants.values() for token in grant.tokens]
-
     def received(self, method: str, path: str) -> list[Request]:
         return [r for r in self.requests if r.method == method and r.path == path]
 

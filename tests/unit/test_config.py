@@ -90,7 +90,7 @@ def test_local_auth():
 def test_oidc_auth_with_groups():
     c = Config()
     config.update_auth(c, validate({"auth": OIDC, "hub": {"public_url": "https://sc.example.org"}}), env=SECRETS)
-    assert c.JupyterHub.authenticator_class == "oauthenticator.generic.GenericOAuthenticator"
+    assert c.JupyterHub.authenticator_class == "statcommons.oauth.OIDCAuthenticator"
     assert c.OAuthenticator.client_secret == "s3cret"
     assert c.OAuthenticator.oauth_callback_url == "https://sc.example.org/hub/oauth_callback"
     assert c.GenericOAuthenticator.allowed_groups == {"statisticians"}
