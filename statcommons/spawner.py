@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from html import escape as html_escape
+from urllib.parse import urlsplit
 
 from dockerspawner import DockerSpawner
 from jupyterhub.utils import random_port
@@ -19,6 +20,15 @@ from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 from traitlets import Dict, Enum, Float, Unicode, default
 
 from .serverspec import ServerSpec, UserOptionsError, server_spec
+
+
+async def _listening(host: str, port: int) -> bool:
+    try:
+        _, writer = await asyncio.open_connection(host, port)
+    except OSError:
+        return False
+    writer.close()
+    return True
 
 
 def docker_options(spec: ServerSpec) -> dict:
@@ -101,20 +111,27 @@ class StatCommonsSpawner(DockerSpawner):
         return ip, port
 
     async def wait_answering(self, url: str) -> None:
-        """Return once the server gives any non-5xx answer, as the hub's own check wants."""
+        """Return once the server gives any non-5xx answer, as the hub's own check wants.
+
+        A TCP connect is tried every ``ready_check_interval`` (cheap); HTTP only once
+        something listens.  The container is polled every few seconds so that a server
+        that dies while starting fails the spawn at once.
+        """
+        parts = urlsplit(url)
         client = AsyncHTTPClient()
-        next_poll = time.monotonic() + 1
+        next_poll = time.monotonic() + 3
         while True:
-            try:
-                await client.fetch(url, follow_redirects=False, request_timeout=5)
-                return
-            except HTTPClientError as e:
-                if e.code < 500:
+            if await _listening(parts.hostname, parts.port):
+                try:
+                    await client.fetch(url, follow_redirects=False, request_timeout=5)
                     return
-            except OSError:
-                pass
+                except HTTPClientError as e:
+                    if e.code < 500:
+                        return
+                except OSError:
+                    pass
             if time.monotonic() > next_poll:
-                next_poll = time.monotonic() + 1
+                next_poll = time.monotonic() + 3
                 status = await self.poll()
                 if status is not None:
                     raise RuntimeError(f"the server stopped while starting (exit status {status})")

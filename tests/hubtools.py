@@ -153,7 +153,7 @@ class RunningHub:
     def containers(self) -> list:
         # Filtered by the engine: listing all containers inspects each, and fails when another
         # session's container disappears meanwhile.
-        listed = self.engine().containers.list(all=True, filters={"name": self.prefix})
+        listed = self.engine().containers.list(all=True, filters={"name": self.prefix + "-"}, ignore_removed=True)
         return [c for c in listed if c.name.startswith(self.prefix + "-")]
 
     def cleanup_engine(self) -> None:
