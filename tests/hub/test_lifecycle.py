@@ -228,3 +228,20 @@ def test_r_profile_has_the_r_kernel(make_hub):
     assert {"ir", "python3"} <= set(specs["kernelspecs"])
     [container] = hub.containers()
     assert container.attrs["Config"]["Image"].endswith("statcommons/lab-r:latest")
+
+
+def test_a_profile_whose_server_cannot_start_fails_clearly(make_hub):
+    # An operator's mistake: an image without JupyterHub's single-user server.
+    profiles = {
+        "python": {"display_name": "Python", "image": "statcommons/lab:latest"},
+        "broken": {"display_name": "Broken", "image": "statcommons/base:bookworm"},
+    }
+    hub = make_hub(extra_settings={"profiles": profiles})
+    ana = approved_person(hub, "ana")
+    token = ana.new_token()
+    hub.api("POST", "/users/ana/server", token=token, json={"profile": "broken"})
+    wait_for(lambda: hub.server("ana") is None, 60, what="the failed spawn to be cleaned up")
+    assert '"jupyterhub-singleuser": executable file not found' in hub.log()
+    # The user can start a working profile right after.
+    assert hub.api("POST", "/users/ana/server", token=token, json={"profile": "python"}).status_code in (201, 202)
+    hub.wait_server_ready("ana")
