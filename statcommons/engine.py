@@ -64,14 +64,17 @@ def ping(docker_host: str, timeout: float = 3) -> bool:
         return False
 
 
+def is_podman(version: dict) -> bool:
+    """Whether an engine's /version answer is Podman's Docker-compatible service."""
+    return any("podman" in c.get("Name", "").lower() for c in version.get("Components") or [])
+
+
 def engine_kind(docker_host: str) -> str:
-    """'podman' when the socket is Podman's Docker-compatible service, else 'docker'."""
     client = docker.APIClient(base_url=docker_host, timeout=5)
     try:
-        components = client.version().get("Components") or []
+        return "podman" if is_podman(client.version()) else "docker"
     finally:
         client.close()
-    return "podman" if any("podman" in c.get("Name", "").lower() for c in components) else "docker"
 
 
 def podman_paths(state: Path) -> dict[str, Path]:

@@ -28,11 +28,12 @@ class UserOptionsError(ValueError):
 
 @dataclass(frozen=True)
 class Mount:
-    """A named volume mounted into the server."""
+    """A named volume mounted into the server; ``owner`` (uid, gid) of a volume made for it."""
 
     volume: str
     target: str
     read_only: bool = False
+    owner: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,7 @@ def server_spec(settings: dict, username: str, user_options: dict | None = None)
     return ServerSpec(
         profile=name,
         image=profile["image"],
-        mounts=(Mount(home_volume(prefix, username), HOME),),
+        mounts=(Mount(home_volume(prefix, username), HOME, owner=(UID, GID)),),
         mem_limit=parse_size(profile.get("mem_limit")),
         cpu_limit=profile.get("cpu_limit"),
         environment={"STATCOMMONS_PROFILE": name},

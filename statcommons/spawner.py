@@ -13,12 +13,14 @@ import time
 from html import escape as html_escape
 from urllib.parse import urlsplit
 
+import docker
 from dockerspawner import DockerSpawner
 from jupyterhub.utils import random_port
 from tornado import web
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 from traitlets import Dict, Enum, Float, Unicode, default
 
+from .engine import is_podman
 from .serverspec import ServerSpec, UserOptionsError, server_spec
 
 
@@ -104,11 +106,39 @@ class StatCommonsSpawner(DockerSpawner):
             self.ip = self.loopback_ip
             self.port = random_port()
         self._progress = [f"Starting a {spec.profile} server from {spec.image}"]
+        await self.ensure_volumes(spec)
         ip, port = await super().start()
         self._progress.append("Container started, waiting for JupyterLab to answer")
         await self.wait_answering(f"http://{ip}:{port}{self.server.base_url}")
         self._progress.append("JupyterLab is ready")
         return ip, port
+
+    async def ensure_volumes(self, spec: ServerSpec) -> None:
+        """Create missing volumes owned by the server's user.
+
+        Left to the engine, a volume takes the ownership of whatever image mounts it
+        first, and stays root-owned for good if that image lacks the folder.  Podman
+        sets the owner at creation; Docker copies it from the lab image on first use.
+        """
+        podman = await self._engine_is_podman()
+        for mount in spec.mounts:
+            try:
+                await self.docker("inspect_volume", mount.volume)
+                continue
+            except docker.errors.NotFound:
+                pass
+            opts = {}
+            if podman and mount.owner:
+                opts = {"o": f"uid={mount.owner[0]},gid={mount.owner[1]}"}
+            labels = {"org.statcommons.user": self.user.name, "org.statcommons.target": mount.target}
+            await self.docker("create_volume", mount.volume, driver_opts=opts, labels=labels)
+            self.log.info("Created volume %s for %s", mount.volume, self.user.name)
+
+    async def _engine_is_podman(self) -> bool:
+        cls = type(self)
+        if getattr(cls, "_podman", None) is None:
+            cls._podman = is_podman(await self.docker("version"))
+        return cls._podman
 
     async def wait_answering(self, url: str) -> None:
         """Return once the server gives any non-5xx answer, as the hub's own check wants.

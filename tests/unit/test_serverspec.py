@@ -25,7 +25,7 @@ def test_default_profile(settings):
     spec = server_spec(settings, "ana")
     assert spec.profile == "python"
     assert spec.image == "statcommons/lab:latest"
-    assert spec.mounts == (Mount("statcommons-home-ana", HOME),)
+    assert spec.mounts == (Mount("statcommons-home-ana", HOME, owner=(1000, 100)),)
     assert spec.mem_limit == 4 * 1024**3
     assert spec.cpu_limit == 1.0
     assert spec.uid == 1000
