@@ -115,6 +115,9 @@ def cmd_run(args) -> int:
         [str(Path(sys.executable).parent / "jupyterhub"), "-f", str(settings.ROOT / "jupyterhub_config.py")],
         cwd=settings.state_dir(loaded),
         env=hub_env(loaded, eng),
+        # Started from a background job, SIGINT arrives ignored, and services the hub starts
+        # would inherit that and hold up every stop; the hub and its children get the default.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda s, _f: proc.send_signal(s))
