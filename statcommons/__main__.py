@@ -152,6 +152,16 @@ def cmd_engine(args) -> int:
     return 0
 
 
+def cmd_library_validate(args) -> int:
+    from .library.files import load_folder
+
+    items, problems = load_folder(args.folder)
+    for line in problems:
+        print(line, file=sys.stderr)
+    print(f"{args.folder}: {len(items)} items valid, {len(problems)} problems")
+    return 1 if problems else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="statcommons", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -161,6 +171,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--force", action="store_true", help="rebuild even when current")
     p.set_defaults(func=cmd_images)
     sub.add_parser("engine", help="start the container engine, print its address").set_defaults(func=cmd_engine)
+    library = sub.add_parser("library", help="the library catalogue").add_subparsers(dest="action", required=True)
+    p = library.add_parser("validate", help="check every file of the curated library folder")
+    p.add_argument("folder", nargs="?", default=str(settings.ROOT / "library"), help="default: library/")
+    p.set_defaults(func=cmd_library_validate)
     args = parser.parse_args(argv)
     return args.func(args)
 

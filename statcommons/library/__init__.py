@@ -1,0 +1,13 @@
+"""The library catalogue: curated items about data science in official statistics.
+
+An item is a publication, experience, data set, video, algorithm or notebook,
+kept as one YAML file in the repository's ``library/`` folder.
+
+- :mod:`~statcommons.library.schema`: the item model (a JSON Schema) and
+  :func:`~statcommons.library.schema.validate_item`, which adds the checks a
+  schema cannot express (GSBPM codes, topics, country, language and licence
+  codes, dates), plus the nbgitpuller link of a notebook;
+- :mod:`~statcommons.library.gsbpm`: the phases and sub-processes of GSBPM 5.1;
+- ``topics.yaml``: the controlled vocabulary of topics;
+- :mod:`~statcommons.library.files`: reading the curated folder and writing items back.
+"""
