@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test test-unit lint bench images engine-deps browser-deps deps clean-state
+.PHONY: run test test-unit lint bench images engine-deps browser-deps postgres-deps deps
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	@PYTHON=$(PYTHON) scripts/install-system.sh base
@@ -26,6 +26,9 @@ engine-deps:
 browser-deps:
 	@scripts/install-system.sh browser
 
+postgres-deps:
+	@scripts/install-system.sh postgres
+
 ## run: install what is missing, build the user images if needed, start the hub
 run: deps engine-deps
 	@$(PY) -m statcommons run
@@ -38,7 +41,7 @@ lint: deps
 	@$(VENV)/bin/ruff check statcommons tests benchmarks jupyterhub_config.py
 
 ## test: every test tier (unit, hub with containers, OAuth, browser); images are built first
-test: deps engine-deps browser-deps lint images
+test: deps engine-deps browser-deps postgres-deps lint images
 	@$(PY) -m pytest $(PYTEST_ARGS)
 
 test-unit: deps
