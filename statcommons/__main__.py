@@ -73,7 +73,7 @@ def wait_ready(url: str, proc: subprocess.Popen, timeout: float = 120) -> bool:
     return False
 
 
-def hub_env(loaded: dict, eng: engine.Engine) -> dict:
+def hub_env(eng: engine.Engine) -> dict:
     return {
         **os.environ,
         **eng.env,
@@ -114,7 +114,7 @@ def cmd_run(args) -> int:
     proc = subprocess.Popen(
         [str(Path(sys.executable).parent / "jupyterhub"), "-f", str(settings.ROOT / "jupyterhub_config.py")],
         cwd=settings.state_dir(loaded),
-        env=hub_env(loaded, eng),
+        env=hub_env(eng),
         # Started from a background job, SIGINT arrives ignored, and services the hub starts
         # would inherit that and hold up every stop; the hub and its children get the default.
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
@@ -124,7 +124,12 @@ def cmd_run(args) -> int:
     api = f"http://127.0.0.1:{hub['api_port']}{hub['base_url']}hub/health"
     if wait_ready(api, proc) and wait_ready(f"{url}hub/health", proc):
         print(f"==> hub ready at {url} ({time.monotonic() - started:.1f}s)", flush=True)
-    return proc.wait()
+    elif proc.poll() is None:
+        print(f"statcommons: the hub did not answer at {url} within 2 minutes; see its log above", file=sys.stderr)
+    code = proc.wait()
+    if code:
+        print(f"statcommons: JupyterHub exited with status {code}; its log above says why", file=sys.stderr)
+    return code
 
 
 def cmd_check(args) -> int:
