@@ -245,3 +245,14 @@ def test_a_profile_whose_server_cannot_start_fails_clearly(make_hub):
     # The user can start a working profile right after.
     assert hub.api("POST", "/users/ana/server", token=token, json={"profile": "python"}).status_code in (201, 202)
     hub.wait_server_ready("ana")
+
+
+def test_idle_server_is_culled_and_home_kept(make_hub):
+    hub = make_hub(extra_settings={"culler": {"enabled": True, "timeout": 5, "every": 2}})
+    ana = approved_person(hub, "ana")
+    spawn_from_form(ana)
+    hub.wait_server_ready("ana")
+    hub.wait_server_stopped("ana", timeout=60)
+    assert "Culling server ana (inactive for" in hub.log()
+    volumes = [v.name for v in hub.engine().volumes.list() if v.name.startswith(hub.prefix)]
+    assert volumes == [f"{hub.prefix}-home-ana"]
