@@ -9,5 +9,8 @@ kept as one YAML file in the repository's ``library/`` folder.
   codes, dates), plus the nbgitpuller link of a notebook;
 - :mod:`~statcommons.library.gsbpm`: the phases and sub-processes of GSBPM 5.1;
 - ``topics.yaml``: the controlled vocabulary of topics;
-- :mod:`~statcommons.library.files`: reading the curated folder and writing items back.
+- :mod:`~statcommons.library.files`: reading the curated folder and writing items back;
+- :mod:`~statcommons.library.store`: the catalogue database (items, ratings, comments,
+  faceted full-text search) on SQLite (FTS5) or PostgreSQL;
+- :mod:`~statcommons.library.search`: safe query words and highlighted snippets.
 """
