@@ -55,7 +55,7 @@ def _build(loaded: dict, eng: engine.Engine, force: bool = False) -> None:
     except images.ImageBuildError as e:
         _fail(str(e), 1)
     for tag in sorted(wanted - {i.tag for i in images.IMAGES.values()}):
-        if images._image_id(builder.client, tag) is None:
+        if images.image_id(builder.client, tag) is None:
             print(f"statcommons: warning: image {tag} of a profile is not on the engine", file=sys.stderr)
 
 

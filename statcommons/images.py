@@ -14,7 +14,7 @@ import hashlib
 import os
 import subprocess
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import docker
@@ -37,7 +37,6 @@ class ImageDef:
     folder: str
     parent_arg: str | None = None  # the build argument naming the parent image
     parent: str | None = None  # key of the parent in IMAGES
-    extra: dict = field(default_factory=dict)
 
 
 IMAGES = {
@@ -62,7 +61,7 @@ def _image(client: docker.DockerClient, tag: str):
         return None
 
 
-def _image_id(client: docker.DockerClient, tag: str) -> str | None:
+def image_id(client: docker.DockerClient, tag: str) -> str | None:
     image = _image(client, tag)
     return image.id if image else None
 
@@ -101,7 +100,7 @@ class Builder:
         parts = [folder_hash(IMAGES_DIR / image.folder)]
         if image.parent:
             parts.append(self.tag_of(image.parent))
-            parts.append(_image_id(self.client, self.tag_of(image.parent)) or "missing")
+            parts.append(image_id(self.client, self.tag_of(image.parent)) or "missing")
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
     def is_current(self, key: str) -> bool:
@@ -139,7 +138,7 @@ class Builder:
         built = []
         for key in keys:
             if key == "base" and self.base_image:
-                if _image_id(self.client, self.base_image) is None:
+                if image_id(self.client, self.base_image) is None:
                     raise ImageBuildError(
                         f"BASE_IMAGE {self.base_image} is not on the engine: import or build it first"
                     )

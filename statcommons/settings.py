@@ -16,6 +16,8 @@ from typing import Any
 import jsonschema
 import yaml
 
+from .schematext import allowed
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PATH = ROOT / "statcommons.yaml"
 
@@ -181,17 +183,6 @@ class SettingsError(ValueError):
     """A settings file that cannot be used; ``str()`` is the one line to show."""
 
 
-def _allowed(schema: dict) -> str:
-    if "description" in schema:
-        return schema["description"]
-    if "enum" in schema:
-        return "one of " + ", ".join(repr(v) for v in schema["enum"])
-    if "type" in schema:
-        types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
-        return "a value of type " + " or ".join(types)
-    return "a valid value"
-
-
 def _describe(error: jsonschema.ValidationError) -> str:
     path = ".".join(str(p) for p in error.absolute_path)
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
@@ -202,8 +193,8 @@ def _describe(error: jsonschema.ValidationError) -> str:
     if error.validator == "required":
         return f"{path or 'top level'}: {error.message}"
     if error.validator == "propertyNames":
-        return f"{path}: name {error.instance!r} is not allowed: use {_allowed(error.schema)}"
-    return f"{path or 'top level'}: {error.instance!r} is not allowed: expected {_allowed(error.schema)}"
+        return f"{path}: name {error.instance!r} is not allowed: use {allowed(error.schema)}"
+    return f"{path or 'top level'}: {error.instance!r} is not allowed: expected {allowed(error.schema)}"
 
 
 def _with_defaults(schema: dict, value: Any) -> Any:

@@ -24,6 +24,7 @@ from urllib.parse import urlencode
 import jsonschema
 import yaml
 
+from ..schematext import allowed
 from . import gsbpm
 
 SCHEMA_VERSION = "1.0.0"
@@ -273,14 +274,6 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _allowed(schema: dict) -> str:
-    if "description" in schema:
-        return schema["description"]
-    if "enum" in schema:
-        return "one of " + ", ".join(repr(v) for v in schema["enum"])
-    return "a value of type " + str(schema.get("type", "any"))
-
-
 def _describe(error: jsonschema.ValidationError) -> list[Problem]:
     """The problems of one schema error, worded from the schema's descriptions.
 
@@ -292,8 +285,8 @@ def _describe(error: jsonschema.ValidationError) -> list[Problem]:
     if error.validator == "additionalProperties":
         known = sorted(schema.get("properties", {}))
         unknown = sorted(str(k) for k in error.instance if k not in known)
-        allowed = f"unknown field: allowed fields here are {', '.join(known)}"
-        return [Problem(_join(path, key), allowed) for key in unknown]
+        message = f"unknown field: allowed fields here are {', '.join(known)}"
+        return [Problem(_join(path, key), message) for key in unknown]
     if error.validator == "required":
         requirement = schema.get("x-requirement", "required")
         missing = [key for key in error.validator_value if key not in error.instance]
@@ -304,7 +297,7 @@ def _describe(error: jsonschema.ValidationError) -> list[Problem]:
         return [Problem(path, f"{error.instance!r} is a number, not text: put it in quotes, as in '{error.instance}'")]
     if error.validator == "uniqueItems":
         return [Problem(path, "contains duplicates: give each value once")]
-    return [Problem(path, f"{_short(error.instance)} is not allowed: expected {_allowed(schema)}")]
+    return [Problem(path, f"{_short(error.instance)} is not allowed: expected {allowed(schema)}")]
 
 
 def _strings(item: dict, *keys: str):
