@@ -175,6 +175,26 @@ SCHEMA: dict[str, Any] = _obj(
                 "every": {**_POSITIVE, "default": 300},
             }
         ),
+        "library": _obj(
+            {
+                "enabled": {"type": "boolean", "default": True},
+                "database": {
+                    "type": ["string", "null"],
+                    "pattern": "^(sqlite|postgresql)(\\+[a-z0-9]+)?://",
+                    "default": None,
+                    "description": "a SQLAlchemy URL such as postgresql+psycopg://library@/statcommons",
+                },
+                "folder": {"type": "string", "minLength": 1, "default": "library"},
+                "curators_group": {
+                    "type": "string",
+                    "pattern": "^[a-z][a-z0-9_-]{0,63}$",
+                    "default": "curators",
+                    "description": "a group name of lowercase letters, digits, - and _",
+                },
+                "search": {"enum": ["memory", "database"], "default": "memory"},
+                "max_notebook_size": {**_SIZE, "default": "5M"},
+            }
+        ),
     }
 )
 
@@ -256,6 +276,22 @@ def load(path: str | os.PathLike | None = None) -> dict:
         where = f" line {mark.line + 1}" if mark else ""
         raise SettingsError(f"{path}:{where} not valid YAML: {getattr(e, 'problem', e)}") from None
     return validate(data, str(path))
+
+
+def library_database_url(settings: dict, env: dict | None = None) -> str:
+    """The catalogue's database: ``STATCOMMONS_LIBRARY_DB``, else ``library.database``, else SQLite in the state folder.
+
+    The environment variable exists for URLs carrying a password, which never belong in the file.
+    """
+    env = os.environ if env is None else env
+    url = env.get("STATCOMMONS_LIBRARY_DB") or settings["library"]["database"]
+    return url or f"sqlite:///{state_dir(settings) / 'library.sqlite'}"
+
+
+def library_folder(settings: dict) -> Path:
+    """The folder of curated item files (``library/`` in the repository by default)."""
+    path = Path(settings["library"]["folder"])
+    return path if path.is_absolute() else ROOT / path
 
 
 def state_dir(settings: dict) -> Path:
