@@ -151,13 +151,40 @@ NOTEBOOK_SCHEMA = _obj(
             rf"^shared-notebooks/{_RELATIVE_PATH}$",
             "a path under shared-notebooks/ such as shared-notebooks/record-linkage/intro.ipynb",
         ),
+        "attached": _string(
+            r"^[^/\\\x00-\x1f]+\.ipynb$",
+            "the file name of a notebook sent with the submission and kept by the library, such as analysis.ipynb",
+        ),
     },
-    description="where the notebook is: repository, branch and path, or shared_path",
+    description="where the notebook is: repository, branch and path; or shared_path; or attached",
     rules={
         "if": {"required": ["shared_path"]},
-        "then": {"properties": {k: _forbidden("not together with shared_path") for k in _IN_REPOSITORY}},
-        "else": {"required": list(_IN_REPOSITORY), "x-requirement": "required unless shared_path is given"},
+        "then": {
+            "properties": {
+                **{k: _forbidden("not together with shared_path") for k in _IN_REPOSITORY},
+                "attached": _forbidden("not together with shared_path"),
+            }
+        },
+        "else": {
+            "if": {"required": ["attached"]},
+            "then": {"properties": {k: _forbidden("not together with attached") for k in _IN_REPOSITORY}},
+            "else": {
+                "required": list(_IN_REPOSITORY),
+                "x-requirement": "required unless shared_path or attached is given",
+            },
+        },
     },
+)
+
+LAST_RUN_SCHEMA = _obj(
+    {
+        "status": {"enum": ["succeeded", "failed", "timeout", "interrupted", "cancelled"]},
+        "finished": _TIMESTAMP,
+        "run": _string(r"\S", "the id of the run"),
+        "error": {"type": "string", "description": "what failed, for a run that did not succeed"},
+    },
+    required=("status", "finished"),
+    description="the latest scheduled run of a notebook, written by the runner: status, finished, run, error",
 )
 
 DATASET_SCHEMA = _obj(
@@ -223,6 +250,7 @@ ITEM_PROPERTIES: dict[str, dict] = {
     "provenance": {**_PROVENANCE, "default": {"source": "local"}},
     "created": _TIMESTAMP,
     "updated": _TIMESTAMP,
+    "last_run": LAST_RUN_SCHEMA,
 }
 
 
