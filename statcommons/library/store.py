@@ -527,6 +527,7 @@ class Store:
         licence: str | Iterable[str] | None = None,
         status: str | Iterable[str] | None = "published",
         visible_to: dict | None = None,
+        submitter: str | None = None,
         sort: str = "relevance",
         limit: int = 20,
         offset: int = 0,
@@ -538,7 +539,8 @@ class Store:
         a ``q`` without letters or digits filters nothing. Each filter takes a value or a list of
         values (any matches); a GSBPM phase such as ``"5"`` matches its sub-processes. ``status``
         (None for any) only shows unpublished items to their submitter or a curator, named by
-        ``visible_to={"user": "ana", "curator": False}``. ``limit`` is capped at :data:`MAX_PAGE`.
+        ``visible_to={"user": "ana", "curator": False}``; ``submitter`` keeps only the items someone
+        submitted. ``limit`` is capped at :data:`MAX_PAGE`.
 
         Each result is ``{"item": ..., "rating": {"average", "count"}, "highlight": {"title", "summary"}}``,
         the highlights being HTML-escaped text whose only markup is ``<mark>`` around the words found.
@@ -549,6 +551,8 @@ class Store:
         filters = {"type": type, "gsbpm": gsbpm, "topic": topic, "organisation": organisation}
         filters.update({"language": language, "licence": licence})
         conditions = self._conditions(filters, status, visible_to)
+        if submitter is not None:
+            conditions.append(Item.submitter == search.clean(str(submitter)))
         words = search.terms(q)
         score = None
         if words:
