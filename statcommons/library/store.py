@@ -397,10 +397,19 @@ class Store:
             rows.update((row.id, row) for row in session.scalars(chunk))
         return rows
 
-    def export(self) -> list[dict]:
-        """Every item, sorted by id, as :func:`files.dump_item` writes it."""
+    def export(self, origin: str | None = None) -> list[dict]:
+        """Every item, sorted by id, as :func:`files.dump_item` writes it.
+
+        With ``origin``, only the items loaded from the curated folder (``"folder"``) or only
+        those that came through the service (``"api"``).
+        """
+        if origin not in (None, "folder", "api"):
+            raise ValueError(f"{origin!r} is not an origin: use 'folder' or 'api'")
+        query = sa.select(Item.data).order_by(Item.id)
+        if origin is not None:
+            query = query.where(Item.origin == origin)
         with Session(self.engine) as session:
-            return list(session.scalars(sa.select(Item.data).order_by(Item.id)))
+            return list(session.scalars(query))
 
     # Ratings and comments
 
