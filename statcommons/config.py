@@ -14,7 +14,8 @@ from pathlib import Path
 
 import nativeauthenticator
 
-from .settings import ROOT, SettingsError, state_dir
+from .library.service.access import ADMIN, CUSTOM_SCOPES, READ, REVIEW, RUNS, SUBMIT
+from .settings import ROOT, SettingsError, library_database_url, library_folder, state_dir
 
 
 def _hub_url(settings: dict) -> str:
@@ -194,8 +195,64 @@ def update_services(c, settings: dict, env: dict) -> None:
         # The operator's key for scripts and monitoring: deliberately an admin.
         services.append({"name": "ops", "api_token": token, "display": False})
         roles.append({"name": "admin", "services": ["ops"]})
+    if settings["library"]["enabled"]:
+        library_service, library_roles = _library(settings, env, ops=bool(token))
+        services.append(library_service)
+        roles += library_roles
     c.JupyterHub.services = services
     c.JupyterHub.load_roles = roles
+    c.JupyterHub.custom_scopes = dict(CUSTOM_SCOPES) if settings["library"]["enabled"] else {}
+
+
+# Passed on to the library service when set: how psycopg finds a PostgreSQL server and its password.
+_LIBRARY_ENV = ("PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGPASSFILE", "PGSSLMODE", "PGSSLROOTCERT")
+
+
+def _library(settings: dict, env: dict, ops: bool) -> tuple[dict, list[dict]]:
+    """The library catalogue service and its roles: every user reads and submits, curators review."""
+    library = settings["library"]
+    environment = {"STATCOMMONS_LIBRARY_DB": library_database_url(settings, env)}
+    environment.update({k: env[k] for k in _LIBRARY_ENV if env.get(k)})
+    service = {
+        "name": "library",
+        "display": True,
+        "url": f"http://127.0.0.1:{library['port']}",
+        "command": [
+            sys.executable,
+            "-m",
+            "statcommons.library.service",
+            f"--folder={library_folder(settings)}",
+            f"--search={library['search']}",
+            f"--max-notebook-size={library['max_notebook_size']}",
+            f"--hub-url={_hub_url(settings)}",
+        ],
+        "cwd": str(ROOT),
+        "environment": environment,
+        "info": {"description": "The StatCommons library: publications, datasets, tutorials and more"},
+        # What a user's OAuth token for the library may carry; each user gets the part their roles grant.
+        "oauth_client_allowed_scopes": [READ, SUBMIT, REVIEW, ADMIN, RUNS],
+    }
+    admins = {"name": "library-admin", "description": "Administer the library", "scopes": [ADMIN, REVIEW]}
+    admins["users"] = list(settings["auth"]["admin_users"])
+    if settings["auth"]["type"] == "oidc" and settings["auth"]["oidc"]["admin_groups"]:
+        admins["groups"] = list(settings["auth"]["oidc"]["admin_groups"])
+    if ops:
+        admins["services"] = ["ops"]
+    roles = [
+        {
+            "name": "user",
+            "description": "Standard user privileges, plus reading and submitting to the library",
+            "scopes": ["self", "access:services!service=library", READ, SUBMIT],
+        },
+        {
+            "name": "library-curator",
+            "description": "Review library submissions",
+            "scopes": ["access:services!service=library", READ, SUBMIT, REVIEW],
+            "groups": [library["curators_group"]],
+        },
+        admins,
+    ]
+    return service, roles
 
 
 def apply_config(settings: dict, c, env: dict | None = None, root: Path = ROOT) -> None:

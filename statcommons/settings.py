@@ -178,6 +178,7 @@ SCHEMA: dict[str, Any] = _obj(
         "library": _obj(
             {
                 "enabled": {"type": "boolean", "default": True},
+                "port": {**_PORT, "default": 8082},
                 "database": {
                     "type": ["string", "null"],
                     "pattern": "^(sqlite|postgresql)(\\+[a-z0-9]+)?://",

@@ -130,7 +130,7 @@ def test_gitlab():
 
 def test_culler_has_least_privilege():
     c = Config()
-    config.update_services(c, validate({"culler": {"timeout": 600}}), env={})
+    config.update_services(c, validate({"culler": {"timeout": 600}, "library": {"enabled": False}}), env={})
     [service] = c.JupyterHub.services
     assert service["command"][:3] == [sys.executable, "-m", "jupyterhub_idle_culler"]
     assert "--timeout=600" in service["command"]
@@ -141,10 +141,11 @@ def test_culler_has_least_privilege():
 
 def test_ops_token_only_from_environment():
     c = Config()
-    config.update_services(c, validate({"culler": {"enabled": False}}), env={})
+    config.update_services(c, validate({"culler": {"enabled": False}, "library": {"enabled": False}}), env={})
     assert c.JupyterHub.services == []
     c = Config()
-    config.update_services(c, validate({"culler": {"enabled": False}}), env={"STATCOMMONS_API_TOKEN": "t0k"})
+    settings = validate({"culler": {"enabled": False}, "library": {"enabled": False}})
+    config.update_services(c, settings, env={"STATCOMMONS_API_TOKEN": "t0k"})
     assert c.JupyterHub.services == [{"name": "ops", "api_token": "t0k", "display": False}]
     assert c.JupyterHub.load_roles == [{"name": "admin", "services": ["ops"]}]
 
@@ -153,3 +154,51 @@ def test_apply_config_sets_everything():
     c = Config()
     config.apply_config(validate({}), c, env={})
     assert c.JupyterHub.spawner_class and c.JupyterHub.authenticator_class and c.JupyterHub.bind_url
+
+
+def _library_config(settings: dict | None = None, env: dict | None = None) -> Config:
+    c = Config()
+    config.update_services(c, validate({"culler": {"enabled": False}, **(settings or {})}), env=env or {})
+    return c
+
+
+def test_library_service_is_hub_managed_on_its_port():
+    c = _library_config({"library": {"port": 9123, "search": "database"}})
+    [service] = c.JupyterHub.services
+    assert service["name"] == "library"
+    assert service["url"] == "http://127.0.0.1:9123"
+    assert service["command"][:3] == [sys.executable, "-m", "statcommons.library.service"]
+    assert "--search=database" in service["command"]
+    assert service["environment"]["STATCOMMONS_LIBRARY_DB"].startswith("sqlite:///")
+    assert set(c.JupyterHub.custom_scopes) == {
+        "custom:library:read",
+        "custom:library:submit",
+        "custom:library:review",
+        "custom:library:admin",
+        "custom:library:runs",
+    }
+
+
+def test_library_database_password_stays_out_of_the_command_line():
+    url = "postgresql+psycopg://library:s3cret@db.example.org/statcommons"
+    c = _library_config(env={"STATCOMMONS_LIBRARY_DB": url, "PGSSLMODE": "require"})
+    [service] = c.JupyterHub.services
+    assert not any("s3cret" in part for part in service["command"])
+    assert service["environment"] == {"STATCOMMONS_LIBRARY_DB": url, "PGSSLMODE": "require"}
+
+
+def test_library_roles_users_read_and_submit_curators_review():
+    c = _library_config({"library": {"curators_group": "reviewers"}, "auth": {"admin_users": ["root1"]}})
+    roles = {role["name"]: role for role in c.JupyterHub.load_roles}
+    assert set(roles["user"]["scopes"]) == {
+        "self",
+        "access:services!service=library",
+        "custom:library:read",
+        "custom:library:submit",
+    }
+    assert roles["library-curator"]["groups"] == ["reviewers"]
+    assert "custom:library:review" in roles["library-curator"]["scopes"]
+    assert "custom:library:admin" not in roles["library-curator"]["scopes"]
+    assert roles["library-admin"]["users"] == ["root1"]
+    # The service itself needs nothing from the hub's API: it has no role.
+    assert not any("library" in role.get("services", []) for role in roles.values())

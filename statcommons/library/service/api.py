@@ -1,0 +1,500 @@
+"""The REST API of the library service, under ``/services/library/api/``.
+
+Handlers are thin: they check who calls (:mod:`.access`), read and check the
+request, and call the :class:`~statcommons.library.store.Store`. Every error is JSON
+``{"status", "message"}`` (plus ``errors``, a list of ``{"path", "message"}``, for a
+refused item), never a redirect: API clients get 401 without credentials and 403
+without the scope, 404 for an item they may not see.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from http.client import responses
+from typing import Any
+
+import sqlalchemy as sa
+from jupyterhub.services.auth import HubOAuthenticated
+from tornado import web
+
+from .. import gsbpm, schema, search
+from ..store import FACETS, MAX_PAGE, SORTS, InvalidItem, Item
+from .access import Caller
+from .attachments import notebook_problem
+from .render import markdown_html
+
+# Fields the service sets; a client sending one is told so.
+SERVICE_FIELDS = ("id", "submitter", "created", "updated", "rating", "last_run", "status_reason")
+EDITABLE_BY_SUBMITTER = ("draft", "submitted", "rejected")
+SUBMITTABLE_STATUSES = ("draft", "submitted")
+DECISIONS = {"publish": ("published", ("submitted", "retired")), "reject": ("rejected", ("submitted",))}
+DECISIONS["retire"] = ("retired", ("published",))
+LIST_PARAMETERS = ("q", *FACETS, "status", "mine", "sort", "limit", "offset")
+MAX_REASON = 2000
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class ApiError(web.HTTPError):
+    """An error answered as JSON, with field-level ``errors`` when there are some."""
+
+    def __init__(self, status: int, message: str, errors: list[dict] | None = None):
+        super().__init__(status, reason=None)
+        self.message = message
+        self.errors = errors
+
+
+def _problems(problems) -> list[dict]:
+    return [{"path": p.path, "message": p.message} for p in problems]
+
+
+@web.stream_request_body
+class BaseHandler(HubOAuthenticated, web.RequestHandler):
+    """Hub authentication (token or the hub's OAuth cookie) and JSON errors.
+
+    Bodies are streamed: past the limit they are read and dropped, then refused with a 413.
+    Answering before the body is read would make tornado drop the connection, which the
+    proxy in front reports as a 503.
+    """
+
+    @property
+    def store(self):
+        return self.settings["store"]
+
+    @property
+    def attachments(self):
+        return self.settings["attachments"]
+
+    @property
+    def options(self) -> dict:
+        return self.settings["library"]
+
+    def check_hub_user(self, model: dict) -> dict:
+        # Scopes are checked per request by Caller, so that a missing scope is a 403 with a reason.
+        return model
+
+    async def prepare(self) -> None:
+        self._chunks: list[bytes] = []
+        self._received = 0
+        model = await self.hub_auth.get_user(self, sync=False)
+        self.current_user = model
+        self.caller = Caller.from_model(model) if model else None
+
+    def require(self, allowed: bool, message: str) -> Caller:
+        if self.caller is None:
+            raise ApiError(401, "not logged in: log in through the hub, or send a hub token (Authorization: token ...)")
+        if not allowed:
+            raise ApiError(403, message)
+        return self.caller
+
+    def reader(self) -> Caller:
+        caller = self.require(self.caller is not None, "")
+        return self.require(caller.can_read, f"{caller.name} may not read the library")
+
+    def set_default_headers(self) -> None:
+        self.set_header("Cache-Control", "no-store")
+        self.set_header("X-Content-Type-Options", "nosniff")
+
+    def write_json(self, data: Any, status: int = 200) -> None:
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json; charset=utf-8")
+        self.finish(json.dumps(data, ensure_ascii=False))
+
+    def write_error(self, status_code: int, **kwargs) -> None:
+        error = kwargs.get("exc_info", (None, None, None))[1]
+        body: dict[str, Any] = {"status": status_code}
+        if isinstance(error, ApiError):
+            body["message"] = error.message
+            if error.errors:
+                body["errors"] = error.errors
+        elif isinstance(error, web.HTTPError) and error.log_message:
+            body["message"] = error.log_message % error.args if error.args else error.log_message
+        else:
+            body["message"] = responses.get(status_code, "error")
+        self.clear_header("Content-Disposition")
+        self.set_header("Content-Type", "application/json; charset=utf-8")
+        self.finish(json.dumps(body))
+
+    def data_received(self, chunk: bytes) -> None:
+        self._received += len(chunk)
+        if self._received <= self.options["max_body"]:
+            self._chunks.append(chunk)
+        else:
+            self._chunks.clear()
+
+    def body(self) -> dict:
+        """The request's JSON object; 413 above the limit, 400 when it is not JSON, 422 when it is not an object."""
+        limit = self.options["max_body"]
+        if self._received > limit:
+            raise ApiError(413, f"the request body is {self._received} bytes: at most {limit} are accepted")
+        raw = b"".join(self._chunks)
+        try:
+            data = json.loads(raw or b"null")
+        except ValueError as e:
+            raise ApiError(400, f"the request body is not valid JSON: {e}") from None
+        if not isinstance(data, dict):
+            raise ApiError(422, "expected a JSON object", [{"path": "", "message": "expected a JSON object"}])
+        return data
+
+    # Items
+
+    def meta(self, item_id: str) -> Any:
+        """The stored row of an item (data, submitter, origin, status reason, rating), or 404."""
+        with self.store.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(
+                    Item.data, Item.submitter, Item.origin, Item.status_reason, Item.rating_avg, Item.rating_count
+                ).where(Item.id == search.clean(item_id))
+            ).first()
+        if row is None:
+            raise ApiError(404, f"no library item {item_id!r}")
+        return row
+
+    def visible(self, item_id: str, caller: Caller) -> Any:
+        """The row of an item the caller may see; 404 for one they may not, so that its existence does not leak."""
+        row = self.meta(item_id)
+        if row.data.get("status") != "published" and not caller.curator and row.submitter != caller.name:
+            raise ApiError(404, f"no library item {item_id!r}")
+        return row
+
+    def item_json(self, row: Any, caller: Caller) -> dict:
+        item = dict(row.data)
+        average = round(row.rating_avg, 2) if row.rating_avg is not None else None
+        item["rating"] = {"average": average, "count": row.rating_count}
+        item["submitter"] = row.submitter
+        item["maintained_in"] = f"library/{item['id']}.yaml" if row.origin == "folder" else None
+        if row.status_reason and (caller.curator or caller.name == row.submitter):
+            item["status_reason"] = row.status_reason
+        notebook = item.get("notebook") or {}
+        if "repository" in notebook:
+            item["nbgitpuller_url"] = schema.nbgitpuller_link(item, self.options["hub_url"])
+        if "attached" in notebook:
+            item["notebook_url"] = f"{self.options['prefix']}api/items/{item['id']}/notebook"
+        if item["type"] == "notebook":
+            item["last_run"] = self.attachments.last_runs([item["id"]]).get(item["id"])
+        return item
+
+
+def _refuse_service_fields(data: dict, allowed_statuses: tuple[str, ...]) -> None:
+    errors = [{"path": key, "message": "set by the service: leave it out"} for key in SERVICE_FIELDS if key in data]
+    if "status" in data and data["status"] not in allowed_statuses:
+        errors.append(
+            {
+                "path": "status",
+                "message": f"{data['status']!r} is not allowed: use one of {', '.join(allowed_statuses)}",
+            }
+        )
+    if errors:
+        raise ApiError(422, "the request sets fields that the service sets", errors)
+
+
+class ItemsHandler(BaseHandler):
+    """``GET /api/items`` searches; ``POST /api/items`` submits an item."""
+
+    def _list_arguments(self) -> dict:
+        unknown = sorted(set(self.request.arguments) - set(LIST_PARAMETERS))
+        if unknown:
+            message = f"unknown parameter: allowed parameters are {', '.join(LIST_PARAMETERS)}"
+            raise ApiError(422, f"unknown parameter {unknown[0]!r}", [{"path": k, "message": message} for k in unknown])
+        args: dict[str, Any] = {}
+        for facet in FACETS:
+            values = [v for v in self.get_arguments(facet) if v]
+            args[facet] = values or None
+        args["q"] = self.get_argument("q", "") or None
+        args["sort"] = self.get_argument("sort", "relevance" if args["q"] else "newest")
+        if args["sort"] not in SORTS:
+            raise ApiError(422, "bad sort", [{"path": "sort", "message": f"use one of {', '.join(SORTS)}"}])
+        for name, default, minimum in (("limit", 20, 1), ("offset", 0, 0)):
+            raw = self.get_argument(name, str(default))
+            if not re.fullmatch(r"[0-9]{1,9}", raw) or int(raw) < minimum:
+                message = f"{raw!r} is not allowed: expected a whole number, at least {minimum}"
+                raise ApiError(422, f"bad {name}", [{"path": name, "message": message}])
+            args[name] = int(raw)
+        args["limit"] = min(args["limit"], MAX_PAGE)
+        statuses = [s for s in self.get_arguments("status") if s]
+        bad = [s for s in statuses if s not in schema.STATUSES]
+        if bad:
+            message = f"{bad[0]!r} is not allowed: use one of {', '.join(schema.STATUSES)}"
+            raise ApiError(422, "bad status", [{"path": "status", "message": message}])
+        mine = self.get_argument("mine", "false").lower()
+        if mine not in ("true", "false", "1", "0"):
+            raise ApiError(
+                422, "bad mine", [{"path": "mine", "message": f"{mine!r} is not allowed: use true or false"}]
+            )
+        args["mine"] = mine in ("true", "1")
+        args["status"] = statuses or (None if args["mine"] else "published")
+        return args
+
+    def get(self) -> None:
+        caller = self.reader()
+        args = self._list_arguments()
+        mine = args.pop("mine")
+        result = self.store.search(
+            **args, visible_to=caller.viewer(), submitter=caller.name if mine else None, facets=True
+        )
+        runs = self.attachments.last_runs([h["item"]["id"] for h in result["items"] if h["item"]["type"] == "notebook"])
+        items = []
+        for hit in result["items"]:
+            item = {**hit["item"], "rating": hit["rating"], "highlight": hit["highlight"]}
+            if item["type"] == "notebook":
+                item["last_run"] = runs.get(item["id"])
+            items.append(item)
+        self.write_json({"items": items, "total": result["total"], "facets": result["facets"], **_page(args)})
+
+    def post(self) -> None:
+        caller = self.require(self.caller is not None and self.caller.can_submit, "you may not submit items")
+        data = self.body()
+        _refuse_service_fields(data, SUBMITTABLE_STATUSES)
+        status = data.pop("status", "submitted")
+        content = data.pop("notebook_content", None)
+        if content is not None:
+            _check_notebook(data, content, self.options["max_notebook_size"])
+            if "notebook" not in data:
+                data["notebook"] = {"attached": f"{schema_slug(data.get('title'))}.ipynb"}
+        try:
+            item = self.store.add({**data, "updated": _now()}, submitter=caller.name, status=status)
+        except InvalidItem as e:
+            raise ApiError(422, f"the item has {len(e.problems)} problem(s)", _problems(e.problems)) from None
+        if content is not None:
+            self.attachments.put_notebook(item["id"], content)
+        location = f"{self.options['prefix']}api/items/{item['id']}"
+        self.set_header("Location", location)
+        self.write_json(self.item_json(self.meta(item["id"]), caller), 201)
+
+
+def schema_slug(title: Any) -> str:
+    from ..store import slugify
+
+    return slugify(title) if isinstance(title, str) else "notebook"
+
+
+def _page(args: dict) -> dict:
+    return {"limit": args["limit"], "offset": args["offset"]}
+
+
+def _check_notebook(data: dict, content: Any, cap: int) -> None:
+    if data.get("type") != "notebook":
+        raise ApiError(
+            422,
+            "only notebooks carry a notebook",
+            [{"path": "notebook_content", "message": "only items of type 'notebook' have it"}],
+        )  # noqa: E501
+    size = len(json.dumps(content, separators=(",", ":")).encode())
+    if size > cap:
+        raise ApiError(413, f"the notebook is {size} bytes: at most {cap} are accepted")
+    problem = notebook_problem(content)
+    if problem:
+        raise ApiError(422, "notebook_content is not a notebook", [{"path": "notebook_content", "message": problem}])
+
+
+class ItemHandler(BaseHandler):
+    """``GET /api/items/{id}`` one item; ``PATCH`` changes it."""
+
+    def get(self, item_id: str) -> None:
+        caller = self.reader()
+        self.write_json(self.item_json(self.visible(item_id, caller), caller))
+
+    def patch(self, item_id: str) -> None:
+        caller = self.reader()
+        row = self.visible(item_id, caller)
+        status = row.data.get("status")
+        if not caller.curator:
+            if row.submitter != caller.name:
+                raise ApiError(403, f"only the submitter of {item_id!r} and curators may change it")
+            if status not in EDITABLE_BY_SUBMITTER:
+                raise ApiError(403, f"{item_id!r} is {status}: only curators change it now")
+        if row.origin == "folder":
+            raise ApiError(409, f"{item_id!r} is maintained in library/{item_id}.yaml: change that file")
+        changes = self.body()
+        _refuse_service_fields(changes, SUBMITTABLE_STATUSES)
+        new_status = changes.pop("status", None)
+        content = changes.pop("notebook_content", None)
+        if content is not None:
+            _check_notebook({**row.data, **changes}, content, self.options["max_notebook_size"])
+        if new_status and new_status != status and status not in EDITABLE_BY_SUBMITTER:
+            raise ApiError(409, f"{item_id!r} is {status}: it cannot go back to {new_status}")
+        try:
+            self.store.update(item_id, {**changes, "updated": _now()})
+        except InvalidItem as e:
+            raise ApiError(422, f"the item has {len(e.problems)} problem(s)", _problems(e.problems)) from None
+        except ValueError as e:
+            raise ApiError(422, str(e), [{"path": "id", "message": str(e)}]) from None
+        if new_status and new_status != status:
+            self.store.set_status(item_id, new_status)
+        if content is not None:
+            self.attachments.put_notebook(item_id, content)
+        self.write_json(self.item_json(self.meta(item_id), caller))
+
+
+class ReviewHandler(BaseHandler):
+    """``POST /api/items/{id}/review``: a curator publishes, rejects (with a reason) or retires an item."""
+
+    def post(self, item_id: str) -> None:
+        caller = self.reader()
+        self.require(caller.curator, f"only curators review: {caller.name} is not in the curators group")
+        row = self.visible(item_id, caller)
+        data = self.body()
+        unknown = sorted(set(data) - {"decision", "reason"})
+        errors = [{"path": k, "message": "unknown field: allowed fields are decision, reason"} for k in unknown]
+        decision, reason = data.get("decision"), data.get("reason")
+        if decision not in DECISIONS:
+            errors.append(
+                {"path": "decision", "message": f"{decision!r} is not allowed: use one of publish, reject, retire"}
+            )  # noqa: E501
+        if reason is not None and (not isinstance(reason, str) or len(reason) > MAX_REASON):
+            errors.append({"path": "reason", "message": f"expected a text of at most {MAX_REASON} characters"})
+        elif decision in ("reject", "retire") and not (reason or "").strip():
+            errors.append({"path": "reason", "message": f"missing: required to {decision} an item, for its submitter"})
+        if errors:
+            raise ApiError(422, "the review has problems", errors)
+        if row.origin == "folder":
+            raise ApiError(409, f"{item_id!r} is maintained in library/{item_id}.yaml: change its status there")
+        new_status, from_statuses = DECISIONS[decision]
+        status = row.data.get("status")
+        if status not in from_statuses:
+            raise ApiError(
+                409, f"{item_id!r} is {status}: only items that are {' or '.join(from_statuses)} can be {new_status}"
+            )  # noqa: E501
+        self.store.set_status(item_id, new_status, search.clean(reason.strip()) if reason else None)
+        self.store.update(item_id, {"updated": _now()})
+        self.write_json(self.item_json(self.meta(item_id), caller))
+
+
+class RatingHandler(BaseHandler):
+    """``PUT /api/items/{id}/rating`` with ``{"stars": 1..5}``: one rating per user per item."""
+
+    def put(self, item_id: str) -> None:
+        caller = self.require(self.caller is not None and self.caller.can_submit, "you may not rate items")
+        row = self.visible(item_id, caller)
+        data = self.body()
+        stars = data.get("stars")
+        errors = [
+            {"path": k, "message": "unknown field: allowed fields are stars"} for k in sorted(set(data) - {"stars"})
+        ]
+        if isinstance(stars, bool) or not isinstance(stars, int) or not 1 <= stars <= 5:
+            errors.append(
+                {"path": "stars", "message": f"{stars!r} is not allowed: expected a whole number from 1 to 5"}
+            )
+        if errors:
+            raise ApiError(422, "the rating has problems", errors)
+        if row.data.get("status") != "published":
+            raise ApiError(409, f"{item_id!r} is {row.data.get('status')}: only published items are rated")
+        rating = self.store.rate(item_id, caller.name, stars)
+        self.write_json({**rating, "stars": stars})
+
+
+class CommentsHandler(BaseHandler):
+    """``GET /api/items/{id}/comments`` (curators also see hidden ones); ``POST`` adds one."""
+
+    def get(self, item_id: str) -> None:
+        caller = self.reader()
+        self.visible(item_id, caller)
+        comments = self.store.comments(item_id, include_hidden=caller.curator)
+        self.write_json({"comments": [_comment_json(c) for c in comments]})
+
+    def post(self, item_id: str) -> None:
+        caller = self.require(self.caller is not None and self.caller.can_submit, "you may not comment")
+        self.visible(item_id, caller)
+        data = self.body()
+        errors = [
+            {"path": k, "message": "unknown field: allowed fields are text"} for k in sorted(set(data) - {"text"})
+        ]
+        text = data.get("text")
+        if not isinstance(text, str) or not search.clean(text).strip() or len(text) > 10_000:
+            errors.append({"path": "text", "message": "expected a Markdown text of 1 to 10000 characters"})
+        if errors:
+            raise ApiError(422, "the comment has problems", errors)
+        self.write_json(_comment_json(self.store.add_comment(item_id, caller.name, text)), 201)
+
+
+class CommentHandler(BaseHandler):
+    """``PATCH /api/items/{id}/comments/{n}`` with ``{"hidden": true|false}``: curators hide a comment."""
+
+    def patch(self, item_id: str, comment_id: str) -> None:
+        caller = self.reader()
+        self.require(caller.curator, "only curators hide comments")
+        self.visible(item_id, caller)
+        data = self.body()
+        if set(data) != {"hidden"} or not isinstance(data["hidden"], bool):
+            raise ApiError(
+                422, 'expected {"hidden": true or false}', [{"path": "hidden", "message": "expected true or false"}]
+            )  # noqa: E501
+        ids = {c["id"] for c in self.store.comments(item_id, include_hidden=True)}
+        if not comment_id.isdigit() or int(comment_id) not in ids:
+            raise ApiError(404, f"no comment {comment_id!r} on {item_id!r}")
+        self.write_json(_comment_json(self.store.hide_comment(int(comment_id), data["hidden"])))
+
+
+def _comment_json(comment: dict) -> dict:
+    return {**comment, "html": markdown_html(comment["text"])}
+
+
+class NotebookHandler(BaseHandler):
+    """``GET /api/items/{id}/notebook``: the notebook a submission carried, as a file."""
+
+    def get(self, item_id: str) -> None:
+        caller = self.reader()
+        row = self.visible(item_id, caller)
+        content = self.attachments.notebook(row.data["id"])
+        if content is None:
+            raise ApiError(404, f"{item_id!r} carries no notebook file")
+        name = (row.data.get("notebook") or {}).get("attached") or f"{item_id}.ipynb"
+        self.set_header("Content-Type", "application/x-ipynb+json")
+        self.set_header("Content-Disposition", f'attachment; filename="{name}"')
+        self.finish(content)
+
+
+class LastRunHandler(BaseHandler):
+    """``PUT /api/items/{id}/last-run``: the runner records how the notebook's latest run ended."""
+
+    def put(self, item_id: str) -> None:
+        self.require(self.caller is not None and self.caller.can_record_runs, "only the runner records runs")
+        row = self.meta(item_id)
+        if row.data.get("type") != "notebook":
+            raise ApiError(409, f"{item_id!r} is not a notebook")
+        data = self.body()
+        problems = [p for p in schema.validate_item({**row.data, "last_run": data}) if p.path.startswith("last_run")]
+        if problems:
+            raise ApiError(422, "the run has problems", _problems(problems))
+        self.attachments.set_last_run(row.data["id"], data)
+        self.write_json(self.item_json(row, self.caller))
+
+
+class SchemaHandler(BaseHandler):
+    """``GET /api/schema``: the item JSON Schema, for clients to validate with the same rules."""
+
+    def get(self) -> None:
+        self.reader()
+        self.write_json(schema.SCHEMA)
+
+
+class VocabulariesHandler(BaseHandler):
+    """``GET /api/vocabularies``: the labels of GSBPM codes and topics, for facets and forms."""
+
+    def get(self) -> None:
+        self.reader()
+        self.write_json(
+            {
+                "type": list(schema.TYPES),
+                "gsbpm": {**gsbpm.PHASES, **gsbpm.SUBPROCESSES},
+                "topic": schema.topics(),
+                "status": list(schema.STATUSES),
+                "sort": list(SORTS),
+            }
+        )
+
+
+class UserHandler(BaseHandler):
+    """``GET /api/user``: who the service thinks is calling and what they may do."""
+
+    def get(self) -> None:
+        self.write_json(self.require(self.caller is not None, "").as_json())
+
+
+class NotFoundHandler(BaseHandler):
+    def prepare(self) -> None:
+        raise ApiError(404, f"no such API endpoint: {self.request.path}")

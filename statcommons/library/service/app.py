@@ -1,0 +1,142 @@
+"""The library service's tornado application and its start.
+
+The hub starts it (``python -m statcommons.library.service``, see
+:func:`statcommons.config.update_services`) with the catalogue's database in
+``STATCOMMONS_LIBRARY_DB`` and the rest as options. At start it loads the curated
+folder into the database (idempotent) and then serves the API and the web pages
+under ``JUPYTERHUB_SERVICE_PREFIX``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+
+from jupyterhub.services.auth import HubOAuth, HubOAuthCallbackHandler
+from jupyterhub.utils import url_path_join
+from tornado import web
+from tornado.httpserver import HTTPServer
+from tornado.log import enable_pretty_logging
+
+from ...serverspec import parse_size
+from ..store import Store
+from . import api
+from .attachments import Attachments
+from .openapi import openapi
+
+log = logging.getLogger("statcommons.library")
+
+# JSON around a notebook: ids, text, links. The notebook itself has its own cap.
+BODY_MARGIN = 256 * 1024
+
+
+class OpenAPIHandler(api.BaseHandler):
+    """``GET /api/openapi.json``: readable without logging in, like the schema of any public API."""
+
+    def get(self) -> None:
+        self.write_json(self.settings["openapi"])
+
+
+def handlers(prefix: str) -> list[tuple]:
+    def route(path: str) -> str:
+        return url_path_join(prefix, path)
+
+    item = r"api/items/([^/]+)"
+    routes = [
+        (route("oauth_callback"), HubOAuthCallbackHandler),
+        (route("api/openapi.json"), OpenAPIHandler),
+        (route("api/items"), api.ItemsHandler),
+        (route(item), api.ItemHandler),
+        (route(item + "/review"), api.ReviewHandler),
+        (route(item + "/rating"), api.RatingHandler),
+        (route(item + "/comments"), api.CommentsHandler),
+        (route(item + r"/comments/([^/]+)"), api.CommentHandler),
+        (route(item + "/notebook"), api.NotebookHandler),
+        (route(item + "/last-run"), api.LastRunHandler),
+        (route("api/schema"), api.SchemaHandler),
+        (route("api/vocabularies"), api.VocabulariesHandler),
+        (route("api/user"), api.UserHandler),
+        (route(r"api/.*"), api.NotFoundHandler),
+    ]
+    try:
+        from . import pages
+    except ImportError:
+        return routes
+    return routes[:-1] + pages.handlers(prefix) + routes[-1:]
+
+
+def make_app(store: Store, *, prefix: str, hub_url: str, max_notebook_size: int, hub_auth: HubOAuth | None = None):
+    """The application serving the catalogue in ``store`` under ``prefix``."""
+    hub_auth = hub_auth or HubOAuth(api_url=os.environ.get("JUPYTERHUB_API_URL"), cache_max_age=60)
+    # Tokens in URLs end up in logs and browser history: only headers and the OAuth cookie.
+    hub_auth.allow_token_in_url = False
+    options = {
+        "prefix": prefix,
+        "hub_url": hub_url,
+        "max_notebook_size": max_notebook_size,
+        "max_body": max_notebook_size * 2 + BODY_MARGIN,
+    }
+    return web.Application(
+        handlers(prefix),
+        store=store,
+        attachments=Attachments(store.engine),
+        library=options,
+        hub_auth=hub_auth,
+        openapi=openapi(prefix),
+        cookie_secret=os.urandom(32),
+        template_path=str(Path(__file__).with_name("templates")),
+        static_path=str(Path(__file__).with_name("static")),
+        static_url_prefix=url_path_join(prefix, "static/"),
+        xsrf_cookies=False,  # HubOAuth checks XSRF for cookie-authenticated requests itself
+    )
+
+
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m statcommons.library.service", description=__doc__)
+    parser.add_argument("--folder", type=Path, help="the curated items to load at start")
+    parser.add_argument("--search", choices=("memory", "database"), default="memory")
+    parser.add_argument("--max-notebook-size", default="5M", help="the largest notebook a submission carries")
+    parser.add_argument("--hub-url", default="http://127.0.0.1:8000/", help="the hub's public URL, for links")
+    return parser.parse_args(argv)
+
+
+async def _serve(args: argparse.Namespace) -> None:
+    url = os.environ.get("STATCOMMONS_LIBRARY_DB")
+    if not url:
+        sys.exit("statcommons.library.service: STATCOMMONS_LIBRARY_DB is not set: give the catalogue's database URL")
+    try:
+        store = Store(url, search=args.search)
+    except TypeError:  # TEMP until the index lands
+        store = Store(url)
+    if args.folder:
+        report = store.load_folder(args.folder)
+        counts = ", ".join(f"{len(report[k])} {k}" for k in ("added", "updated", "unchanged"))
+        log.info("loaded %s: %s", args.folder, counts)
+        for problem in report["problems"]:
+            log.warning("not loaded: %s", problem)
+    prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/services/library/")
+    app = make_app(store, prefix=prefix, hub_url=args.hub_url, max_notebook_size=parse_size(args.max_notebook_size))
+    bind = os.environ.get("JUPYTERHUB_SERVICE_URL", "http://127.0.0.1:8082")
+    host, port = bind.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)
+    # Handlers stream bodies and set their own limit; this one only bounds what tornado accepts at all.
+    server = HTTPServer(app, xheaders=True, max_body_size=1024**3)
+    server.listen(int(port), host)
+    log.info("library service at %s%s", bind.rstrip("/"), prefix)
+    stop = asyncio.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        asyncio.get_running_loop().add_signal_handler(signum, stop.set)
+    await stop.wait()
+    log.info("library service stopping")
+    server.stop()
+    store.close()
+
+
+def main(argv: list[str] | None = None) -> None:
+    enable_pretty_logging()
+    logging.getLogger().setLevel(logging.INFO)
+    asyncio.run(_serve(_arguments(argv)))

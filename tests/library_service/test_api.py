@@ -1,0 +1,291 @@
+"""The library API through a real hub: finding, submitting, reviewing, rating and commenting.
+
+Each test runs on SQLite and on PostgreSQL (the ``library`` fixture). Users are hub users
+with hub tokens, as programs call the service; curators are members of the hub group
+``curators``.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+
+import pytest
+
+from statcommons.library import files, gsbpm
+from statcommons.settings import ROOT
+
+pytestmark = pytest.mark.containers
+
+CURATED, _ = files.load_folder(ROOT / "library")
+
+NOTEBOOK = {
+    "cells": [
+        {"cell_type": "code", "metadata": {}, "source": "sample_size = 100", "outputs": [], "execution_count": None}
+    ],
+    "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+    "nbformat": 4,
+    "nbformat_minor": 5,
+}
+
+
+def unique(word: str) -> str:
+    return f"{word}{secrets.token_hex(3)}"
+
+
+def submission(**fields) -> dict:
+    item = {
+        "type": "publication",
+        "title": f"Small area estimation of poverty {unique('zq')}",
+        "summary": "How a national office combined census and survey data to estimate poverty by district.",
+        "organisations": ["Statistics Testland"],
+        "gsbpm": ["6.1"],
+        "links": [{"url": "https://example.org/sae"}],
+    }
+    return {**item, **fields}
+
+
+def test_without_credentials_api_clients_get_401_not_a_redirect(library):
+    r = library.call("GET", "/api/items")
+    assert r.status_code == 401
+    assert r.headers["Content-Type"].startswith("application/json")
+    assert "log in" in r.json()["message"]
+    r = library.call("GET", "/api/items", headers={"Authorization": "token not-a-real-token"})
+    assert r.status_code == 401
+
+
+def test_openapi_and_schema_are_served(library):
+    doc = library.call("GET", "/api/openapi.json").json()
+    assert doc["openapi"].startswith("3.1")
+    assert "/api/items/{item_id}/review" in doc["paths"]
+    item_schema = library.call("GET", "/api/schema", as_user="reader").json()
+    assert item_schema["$id"].startswith("https://statcommons.org/schemas/library-item/")
+    assert "notebook" in item_schema["properties"]
+
+
+def test_every_curated_item_is_found_by_words_of_its_title(library):
+    missing = []
+    for item in CURATED:
+        words = [w for w in item["title"].replace("-", " ").split() if len(w) > 3][:3] or [item["title"]]
+        r = library.call("GET", "/api/items", as_user="reader", params={"q": " ".join(words), "limit": 100})
+        assert r.status_code == 200, r.text
+        if item["id"] not in [hit["id"] for hit in r.json()["items"]]:
+            missing.append((item["id"], words))
+    assert missing == []
+
+
+def test_a_curated_item_is_found_by_words_of_its_summary(library):
+    item = next(i for i in CURATED if i["type"] == "algorithm")
+    words = [w.strip(".,;:()") for w in item["summary"].split() if len(w) > 6][:2]
+    r = library.call("GET", "/api/items", as_user="reader", params={"q": " ".join(words), "limit": 100})
+    assert item["id"] in [hit["id"] for hit in r.json()["items"]], words
+    hit = next(h for h in r.json()["items"] if h["id"] == item["id"])
+    assert "<mark>" in hit["highlight"]["summary"]
+
+
+def test_gsbpm_phase_filter_matches_its_subprocesses_and_facets_count(library):
+    r = library.call("GET", "/api/items", as_user="reader", params={"gsbpm": "5", "limit": 100})
+    body = r.json()
+    assert body["total"] > 0
+    for item in body["items"]:
+        assert any(gsbpm.phase_of(code) == "5" for code in item["gsbpm"]), item["id"]
+    expected = sum(1 for i in CURATED if any(gsbpm.phase_of(c) == "5" for c in i.get("gsbpm", [])))
+    assert body["total"] == expected
+    assert body["facets"]["gsbpm"]["5"] == expected
+    assert sum(body["facets"]["type"].values()) == expected
+
+
+def test_page_size_is_capped_and_bad_parameters_name_themselves(library):
+    r = library.call("GET", "/api/items", as_user="reader", params={"limit": 5000})
+    assert r.status_code == 200 and r.json()["limit"] == 100
+    for params, field in (({"sort": "best"}, "sort"), ({"limit": "ten"}, "limit"), ({"typ": "dataset"}, "typ")):
+        r = library.call("GET", "/api/items", as_user="reader", params=params)
+        assert r.status_code == 422, params
+        assert r.json()["errors"][0]["path"] == field
+
+
+@pytest.mark.parametrize("q", ['"unclosed', "*", "NEAR(a b", "-record", "(linkage", "a AND OR NOT", "\\", "'; --"])
+def test_query_syntax_is_text(library, q):
+    r = library.call("GET", "/api/items", as_user="reader", params={"q": q})
+    assert r.status_code == 200, r.text
+
+
+def test_submit_review_publish_rate_and_comment(library):
+    item = submission()
+    r = library.call("POST", "/api/items", as_user="ana", json=item)
+    assert r.status_code == 201, r.text
+    created = r.json()
+    item_id = created["id"]
+    assert created["status"] == "submitted" and created["submitter"] == "ana"
+    assert r.headers["Location"].endswith(f"/services/library/api/items/{item_id}")
+
+    # Unpublished: invisible to other readers, in the curators' queue.
+    assert library.call("GET", f"/api/items/{item_id}", as_user="bob").status_code == 404
+    library.user("carla-curator", curator=True)
+    queue = library.call("GET", "/api/items", as_user="carla-curator", params={"status": "submitted", "limit": 100})
+    assert item_id in [i["id"] for i in queue.json()["items"]]
+    mine = library.call("GET", "/api/items", as_user="ana", params={"mine": "true"}).json()
+    assert [i["id"] for i in mine["items"]] == [item_id]
+
+    # Only curators review; a rejection needs a reason, which the submitter then sees.
+    r = library.call("POST", f"/api/items/{item_id}/review", as_user="ana", json={"decision": "publish"})
+    assert r.status_code == 403
+    r = library.call("POST", f"/api/items/{item_id}/review", as_user="carla-curator", json={"decision": "reject"})
+    assert r.status_code == 422 and r.json()["errors"][0]["path"] == "reason"
+    reason = "Please add the link to the methodology report."
+    r = library.call(
+        "POST", f"/api/items/{item_id}/review", as_user="carla-curator", json={"decision": "reject", "reason": reason}
+    )
+    assert r.status_code == 200 and r.json()["status"] == "rejected"
+    seen = library.call("GET", f"/api/items/{item_id}", as_user="ana").json()
+    assert seen["status"] == "rejected" and seen["status_reason"] == reason
+
+    # The submitter edits and resubmits; the curator publishes.
+    links = [{"url": "https://example.org/sae"}, {"url": "https://example.org/sae/methods.pdf", "title": "Methods"}]
+    r = library.call("PATCH", f"/api/items/{item_id}", as_user="ana", json={"links": links, "status": "submitted"})
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "submitted" and len(r.json()["links"]) == 2
+    assert library.call("PATCH", f"/api/items/{item_id}", as_user="bob", json={"title": "Mine now"}).status_code == 404
+    r = library.call("POST", f"/api/items/{item_id}/review", as_user="carla-curator", json={"decision": "publish"})
+    assert r.status_code == 200 and r.json()["status"] == "published"
+    r = library.call("PATCH", f"/api/items/{item_id}", as_user="ana", json={"title": "Changed after publishing"})
+    assert r.status_code == 403
+
+    # Everyone finds it now.
+    word = item["title"].split()[-1]
+    found = library.call("GET", "/api/items", as_user="bob", params={"q": word}).json()
+    assert [i["id"] for i in found["items"]] == [item_id]
+
+    # Ratings: one per user, averaged.
+    assert library.call("PUT", f"/api/items/{item_id}/rating", as_user="bob", json={"stars": 4}).json()["count"] == 1
+    assert library.call("PUT", f"/api/items/{item_id}/rating", as_user="ana", json={"stars": 2}).json()["average"] == 3
+    again = library.call("PUT", f"/api/items/{item_id}/rating", as_user="bob", json={"stars": 5}).json()
+    assert again == {"average": 3.5, "count": 2, "stars": 5}
+    assert library.call("GET", f"/api/items/{item_id}", as_user="dora").json()["rating"] == {"average": 3.5, "count": 2}
+    r = library.call("PUT", f"/api/items/{item_id}/rating", as_user="bob", json={"stars": 6})
+    assert r.status_code == 422 and r.json()["errors"][0]["path"] == "stars"
+
+    # Comments: Markdown, sanitised; curators hide.
+    text = "Useful! <img src=x onerror=alert(1)> **bold** [x](javascript:alert(1))"
+    r = library.call("POST", f"/api/items/{item_id}/comments", as_user="bob", json={"text": text})
+    assert r.status_code == 201
+    comment = r.json()
+    assert comment["text"] == text
+    assert "<img" not in comment["html"] and "javascript:" not in comment["html"].replace("(javascript:", "")
+    assert "<strong>bold</strong>" in comment["html"]
+    r = library.call("PATCH", f"/api/items/{item_id}/comments/{comment['id']}", as_user="bob", json={"hidden": True})
+    assert r.status_code == 403
+    r = library.call(
+        "PATCH", f"/api/items/{item_id}/comments/{comment['id']}", as_user="carla-curator", json={"hidden": True}
+    )
+    assert r.status_code == 200 and r.json()["hidden"] is True
+    assert library.call("GET", f"/api/items/{item_id}/comments", as_user="dora").json() == {"comments": []}
+    curator_view = library.call("GET", f"/api/items/{item_id}/comments", as_user="carla-curator").json()
+    assert [c["hidden"] for c in curator_view["comments"]] == [True]
+
+    # A curator retires it; it leaves the public list.
+    r = library.call(
+        "POST", f"/api/items/{item_id}/review", as_user="carla-curator", json={"decision": "retire", "reason": "Old"}
+    )
+    assert r.json()["status"] == "retired"
+    assert library.call("GET", "/api/items", as_user="bob", params={"q": word}).json()["total"] == 0
+
+
+def test_drafts_stay_private_until_submitted(library):
+    r = library.call("POST", "/api/items", as_user="eve", json=submission(status="draft"))
+    item_id = r.json()["id"]
+    assert r.json()["status"] == "draft"
+    library.user("carla-curator", curator=True)
+    queue = library.call("GET", "/api/items", as_user="carla-curator", params={"status": "submitted", "limit": 100})
+    assert item_id not in [i["id"] for i in queue.json()["items"]]
+    r = library.call("PATCH", f"/api/items/{item_id}", as_user="eve", json={"status": "submitted"})
+    assert r.json()["status"] == "submitted"
+    r = library.call("PATCH", f"/api/items/{item_id}", as_user="eve", json={"status": "published"})
+    assert r.status_code == 422 and r.json()["errors"][0]["path"] == "status"
+
+
+def test_the_service_assigns_unique_ids(library):
+    first = library.call("POST", "/api/items", as_user="ana", json=submission(title="Nowcasting GDP")).json()
+    second = library.call("POST", "/api/items", as_user="ana", json=submission(title="Nowcasting GDP")).json()
+    assert first["id"] != second["id"]
+    assert first["id"].startswith("nowcasting-gdp") and second["id"].startswith("nowcasting-gdp")
+
+
+def test_bad_submissions_name_each_field(library):
+    bad = submission(colour="red", gsbpm=["9.9"], links=[{"url": "ftp://x"}])
+    r = library.call("POST", "/api/items", as_user="ana", json=bad)
+    assert r.status_code == 422
+    paths = {e["path"] for e in r.json()["errors"]}
+    assert {"colour", "gsbpm[0]", "links[0].url"} <= paths
+    r = library.call("POST", "/api/items", as_user="ana", json=submission(id="my-own-id"))
+    assert r.status_code == 422 and r.json()["errors"][0]["path"] == "id"
+    r = library.call("POST", "/api/items", as_user="ana", json={"type": "dataset", "title": "x", "summary": "y"})
+    assert r.status_code == 422 and "dataset" in {e["path"] for e in r.json()["errors"]}
+    r = library.call(
+        "POST", "/api/items", as_user="ana", data=b"{not json", headers={"Content-Type": "application/json"}
+    )
+    assert r.status_code == 400
+    r = library.call("POST", "/api/items", as_user="ana", json=["a list"])
+    assert r.status_code == 422
+    huge = submission(summary="x" * (20 * 1024 * 1024))
+    r = library.call("POST", "/api/items", as_user="ana", json=huge)
+    assert r.status_code == 413
+
+
+def test_a_notebook_submitted_from_home_is_kept_and_served(library):
+    item = {"type": "notebook", "title": f"Raking weights {unique('nb')}", "summary": "Calibrating survey weights."}
+    r = library.call("POST", "/api/items", as_user="ana", json={**item, "notebook_content": NOTEBOOK})
+    assert r.status_code == 201, r.text
+    created = r.json()
+    assert created["notebook"]["attached"].endswith(".ipynb")
+    r = library.call("GET", created["notebook_url"].removeprefix("/services/library"), as_user="ana")
+    assert r.status_code == 200
+    assert r.headers["Content-Type"].startswith("application/x-ipynb+json")
+    assert json.loads(r.content) == NOTEBOOK
+    # Not visible to others before it is published.
+    assert library.call("GET", f"/api/items/{created['id']}/notebook", as_user="bob").status_code == 404
+
+    r = library.call("POST", "/api/items", as_user="ana", json={**submission(), "notebook_content": NOTEBOOK})
+    assert r.status_code == 422 and r.json()["errors"][0]["path"] == "notebook_content"
+    r = library.call("POST", "/api/items", as_user="ana", json={**item, "notebook_content": {"cells": "no"}})
+    assert r.status_code == 422
+    big = {**NOTEBOOK, "cells": [{**NOTEBOOK["cells"][0], "source": "x" * (6 * 1024 * 1024)}]}
+    r = library.call("POST", "/api/items", as_user="ana", json={**item, "notebook_content": big})
+    assert r.status_code == 413
+
+
+def test_only_the_runner_records_last_runs(library):
+    notebook = (
+        next(i for i in CURATED if i["type"] == "notebook") if any(i["type"] == "notebook" for i in CURATED) else None
+    )
+    if notebook is None:
+        item = {"type": "notebook", "title": unique("Run me "), "summary": "A notebook.", "notebook_content": NOTEBOOK}
+        notebook = library.call("POST", "/api/items", as_user="ana", json=item).json()
+    run = {"status": "failed", "finished": "2026-11-25T10:00:00Z", "error": "cell 3: KeyError"}
+    path = f"/api/items/{notebook['id']}/last-run"
+    assert library.call("PUT", path, as_user="ana", json=run).status_code == 403
+    ops = {"Authorization": f"token {library.hub.ops_token}"}
+    r = library.call("PUT", path, headers=ops, json=run)
+    assert r.status_code == 200, r.text
+    assert r.json()["last_run"] == run
+    assert library.call("PUT", path, headers=ops, json={"status": "fine"}).status_code == 422
+
+
+def test_curated_items_are_changed_in_their_files(library):
+    item = CURATED[0]
+    library.user("carla-curator", curator=True)
+    r = library.call("PATCH", f"/api/items/{item['id']}", as_user="carla-curator", json={"title": "New"})
+    assert r.status_code == 409
+    assert f"library/{item['id']}.yaml" in r.json()["message"]
+
+
+def test_the_user_endpoint_says_what_the_caller_may_do(library):
+    assert library.call("GET", "/api/user", as_user="bob").json() == {
+        "name": "bob",
+        "kind": "user",
+        "can_submit": True,
+        "curator": False,
+        "admin": False,
+    }
+    library.user("carla-curator", curator=True)
+    assert library.call("GET", "/api/user", as_user="carla-curator").json()["curator"] is True
