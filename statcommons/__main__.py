@@ -4,12 +4,15 @@ statcommons run              validate settings, start the engine, build images, 
 statcommons check-settings   validate the settings file (exit 2 when it is wrong)
 statcommons images [--force] build the user images that are missing or stale
 statcommons engine           start the container engine and print DOCKER_HOST
+statcommons library validate check the curated library folder
+statcommons library export   write the catalogue's items as YAML files, or the catalogue as DCAT-AP
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import signal
 import socket
 import ssl
@@ -167,6 +170,151 @@ def cmd_library_validate(args) -> int:
     return 1 if problems else 0
 
 
+def _library_settings(args) -> dict:
+    if getattr(args, "loaded", None) is None:
+        try:
+            args.loaded = settings.load()
+        except settings.SettingsError as e:
+            _fail(str(e), 2)
+    return args.loaded
+
+
+def _library_store(args):
+    """The catalogue's store, refusing to create a SQLite file that is not there yet."""
+    import sqlalchemy as sa
+
+    from .library.store import Store
+
+    url = args.database or settings.library_database_url(_library_settings(args))
+    try:
+        parsed = sa.make_url(url)
+    except sa.exc.ArgumentError:
+        _fail(f"{url!r} is not a database URL such as sqlite:///path or postgresql+psycopg://...", 2)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        if not Path(parsed.database).is_file():
+            _fail(f"{parsed.database}: no library database there (the library service makes it at its first start)", 1)
+    try:
+        return Store(url), parsed.render_as_string(hide_password=True)
+    except (ValueError, sa.exc.SQLAlchemyError) as e:
+        _fail(f"cannot open the library database {parsed.render_as_string(hide_password=True)}: {e}", 1)
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _write(path: Path, text: str) -> None:
+    # Through a temporary file in the same folder, so an interrupted export leaves no half-written file.
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def _same_item(old_text: str, new_text: str) -> bool:
+    import yaml
+
+    from .library.schema import apply_defaults
+
+    try:
+        old = yaml.safe_load(old_text)
+    except yaml.YAMLError:
+        return False
+    return isinstance(old, dict) and apply_defaults(old) == yaml.safe_load(new_text)
+
+
+def _export_yaml(args, items: list[dict]) -> dict[str, int]:
+    """Write one ``<id>.yaml`` per item; a file that differs is only replaced with --force."""
+    from .library.files import dump_item
+    from .library.schema import SLUG_PATTERN, validate_item
+
+    folder = Path(args.to) if args.to else settings.library_folder(_library_settings(args))
+    if folder.exists() and not folder.is_dir():
+        _fail(f"{folder}: not a folder", 2)
+    folder.mkdir(parents=True, exist_ok=True)
+    counts = dict.fromkeys(("added", "updated", "unchanged", "not written"), 0)
+    for item in items:
+        item_id = str(item.get("id"))
+        path = folder / f"{item_id}.yaml"
+        problems = validate_item(item)
+        if problems or not re.match(SLUG_PATTERN, item_id):
+            print(f"{_shown(path)}: not written: the item is not valid: {problems[0] if problems else 'its id'}")
+            counts["not written"] += 1
+            continue
+        text = dump_item(item)
+        old = path.read_text(encoding="utf-8") if path.is_file() else None
+        if old is not None and (old == text or _same_item(old, text)):
+            status = "unchanged"
+        elif old is not None and not args.force:
+            status = "not written"
+            print(f"{_shown(path)}: not written: the file differs from the item in the database; --force replaces it")
+        else:
+            _write(path, text)
+            status = "added" if old is None else "updated"
+        counts[status] += 1
+        if status != "not written":
+            note = " (its attached notebook is not exported)" if (item.get("notebook") or {}).get("attached") else ""
+            print(f"{_shown(path)}: {status}{note}")
+    return counts
+
+
+def _export_dcat(args, items: list[dict]) -> dict[str, int]:
+    from .library.dcat import catalogue_graph, to_jsonld, to_turtle
+
+    base_url = args.base_url or _library_url(_library_settings(args))
+    base_url = base_url if base_url.endswith("/") else base_url + "/"
+    try:
+        graph = catalogue_graph(items, base_url)
+    except ValueError as e:
+        _fail(f"--base-url: {e}", 2)
+    text = to_turtle(graph) if args.format == "turtle" else to_jsonld(graph)
+    published = sum(1 for item in items if item.get("status", "published") == "published")
+    if not args.to:
+        sys.stdout.write(text)
+        print(f"{published} published items as DCAT-AP ({args.format})", file=sys.stderr)
+        return {}
+    path = Path(args.to)
+    if path.is_dir():
+        _fail(f"{path}: a folder: give a file name for the {args.format} catalogue", 2)
+    old = path.read_text(encoding="utf-8") if path.is_file() else None
+    if old == text:
+        status = "unchanged"
+    elif old is not None and not args.force:
+        print(f"{_shown(path)}: not written: the file differs; --force replaces it")
+        return {"not written": 1}
+    else:
+        _write(path, text)
+        status = "added" if old is None else "updated"
+    print(f"{_shown(path)}: {status} ({published} published items as DCAT-AP, {args.format})")
+    return {}
+
+
+def _library_url(loaded: dict) -> str:
+    """The library service's public address, from the hub's: ``{hub URL}services/library/``."""
+    hub_url = config._hub_url(loaded)
+    return f"{hub_url if hub_url.endswith('/') else hub_url + '/'}services/library/"
+
+
+def cmd_library_export(args) -> int:
+    store, shown = _library_store(args)
+    try:
+        all_items = args.all or args.format != "yaml"
+        items = store.export(origin=None if all_items else "api")
+    finally:
+        store.close()
+    if args.format != "yaml":
+        return 1 if _export_dcat(args, items) else 0
+    counts = _export_yaml(args, items)
+    which = "items" if args.all else "items submitted through the library service"
+    summary = ", ".join(f"{n} {status}" for status, n in counts.items())
+    print(f"{len(items)} {which} in {shown}: {summary}")
+    if counts["not written"]:
+        print("statcommons: some files were not written; see above", file=sys.stderr)
+    return 1 if counts["not written"] else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="statcommons", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -180,6 +328,22 @@ def main(argv: list[str] | None = None) -> int:
     p = library.add_parser("validate", help="check every file of the curated library folder")
     p.add_argument("folder", nargs="?", default=str(settings.ROOT / "library"), help="default: library/")
     p.set_defaults(func=cmd_library_validate)
+    p = library.add_parser(
+        "export",
+        help="write the items of the catalogue's database as YAML files, or the catalogue as DCAT-AP",
+        description="By default, write each item submitted through the library service as <id>.yaml in the "
+        "curated folder; a file that differs is kept unless --force. With --format jsonld or "
+        "turtle, write the DCAT-AP 3 catalogue of every published item to stdout or to --to FILE.",
+    )
+    p.add_argument("--database", help="SQLAlchemy URL of the catalogue (default: from the settings)")
+    p.add_argument(
+        "--to", help="folder for yaml (default: library.folder), file for jsonld and turtle (default: stdout)"
+    )
+    p.add_argument("--format", choices=("yaml", "jsonld", "turtle"), default="yaml", help="default: yaml")
+    p.add_argument("--base-url", help="public URL of the library service (default: the hub's + services/library/)")
+    p.add_argument("--all", action="store_true", help="yaml: every item, the curated ones too")
+    p.add_argument("--force", action="store_true", help="replace files that differ")
+    p.set_defaults(func=cmd_library_export)
     args = parser.parse_args(argv)
     return args.func(args)
 
