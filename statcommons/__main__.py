@@ -104,6 +104,8 @@ def cmd_run(args) -> int:
         ("127.0.0.1", hub["port"] + 1, "the proxy's API, hub.port + 1"),
         ("127.0.0.1", hub["api_port"], "hub.api_port"),
     ]
+    if loaded["library"]["enabled"]:
+        ports.append(("127.0.0.1", loaded["library"]["port"], "library.port"))
     for ip, port, what in ports:
         if port_in_use(ip, port):
             pid_file = settings.state_dir(loaded) / "jupyterhub.pid"

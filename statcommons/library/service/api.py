@@ -61,6 +61,15 @@ class BaseHandler(HubOAuthenticated, web.RequestHandler):
     proxy in front reports as a 503.
     """
 
+    # Methods tornado does not know are refused before the body is read, and the proxy in front
+    # then sees the connection close mid-request (a 503): these are refused the ordinary way.
+    SUPPORTED_METHODS = (*web.RequestHandler.SUPPORTED_METHODS, "QUERY", "TRACE")
+
+    def query(self, *args) -> None:
+        raise ApiError(405, f"{self.request.method} is not supported here")
+
+    trace = query
+
     @property
     def store(self):
         return self.settings["store"]
@@ -70,7 +79,7 @@ class BaseHandler(HubOAuthenticated, web.RequestHandler):
         return self.settings["attachments"]
 
     @property
-    def options(self) -> dict:
+    def service_options(self) -> dict:
         return self.settings["library"]
 
     def check_hub_user(self, model: dict) -> dict:
@@ -121,14 +130,14 @@ class BaseHandler(HubOAuthenticated, web.RequestHandler):
 
     def data_received(self, chunk: bytes) -> None:
         self._received += len(chunk)
-        if self._received <= self.options["max_body"]:
+        if self._received <= self.service_options["max_body"]:
             self._chunks.append(chunk)
         else:
             self._chunks.clear()
 
     def body(self) -> dict:
         """The request's JSON object; 413 above the limit, 400 when it is not JSON, 422 when it is not an object."""
-        limit = self.options["max_body"]
+        limit = self.service_options["max_body"]
         if self._received > limit:
             raise ApiError(413, f"the request body is {self._received} bytes: at most {limit} are accepted")
         raw = b"".join(self._chunks)
@@ -171,9 +180,9 @@ class BaseHandler(HubOAuthenticated, web.RequestHandler):
             item["status_reason"] = row.status_reason
         notebook = item.get("notebook") or {}
         if "repository" in notebook:
-            item["nbgitpuller_url"] = schema.nbgitpuller_link(item, self.options["hub_url"])
+            item["nbgitpuller_url"] = schema.nbgitpuller_link(item, self.service_options["hub_url"])
         if "attached" in notebook:
-            item["notebook_url"] = f"{self.options['prefix']}api/items/{item['id']}/notebook"
+            item["notebook_url"] = f"{self.service_options['prefix']}api/items/{item['id']}/notebook"
         if item["type"] == "notebook":
             item["last_run"] = self.attachments.last_runs([item["id"]]).get(item["id"])
         return item
@@ -252,16 +261,18 @@ class ItemsHandler(BaseHandler):
         status = data.pop("status", "submitted")
         content = data.pop("notebook_content", None)
         if content is not None:
-            _check_notebook(data, content, self.options["max_notebook_size"])
+            _check_notebook(data, content, self.service_options["max_notebook_size"])
             if "notebook" not in data:
                 data["notebook"] = {"attached": f"{schema_slug(data.get('title'))}.ipynb"}
         try:
             item = self.store.add({**data, "updated": _now()}, submitter=caller.name, status=status)
         except InvalidItem as e:
-            raise ApiError(422, f"the item has {len(e.problems)} problem(s)", _problems(e.problems)) from None
+            # Without a title there is no id to make: the title is what to fix, not the id.
+            problems = [p for p in e.problems if not (p.path == "id" and p.message.startswith("missing"))]
+            raise ApiError(422, f"the item has {len(problems)} problem(s)", _problems(problems)) from None
         if content is not None:
             self.attachments.put_notebook(item["id"], content)
-        location = f"{self.options['prefix']}api/items/{item['id']}"
+        location = f"{self.service_options['prefix']}api/items/{item['id']}"
         self.set_header("Location", location)
         self.write_json(self.item_json(self.meta(item["id"]), caller), 201)
 
@@ -314,7 +325,7 @@ class ItemHandler(BaseHandler):
         new_status = changes.pop("status", None)
         content = changes.pop("notebook_content", None)
         if content is not None:
-            _check_notebook({**row.data, **changes}, content, self.options["max_notebook_size"])
+            _check_notebook({**row.data, **changes}, content, self.service_options["max_notebook_size"])
         if new_status and new_status != status and status not in EDITABLE_BY_SUBMITTER:
             raise ApiError(409, f"{item_id!r} is {status}: it cannot go back to {new_status}")
         try:
@@ -341,7 +352,7 @@ class ReviewHandler(BaseHandler):
         unknown = sorted(set(data) - {"decision", "reason"})
         errors = [{"path": k, "message": "unknown field: allowed fields are decision, reason"} for k in unknown]
         decision, reason = data.get("decision"), data.get("reason")
-        if decision not in DECISIONS:
+        if not isinstance(decision, str) or decision not in DECISIONS:
             errors.append(
                 {"path": "decision", "message": f"{decision!r} is not allowed: use one of publish, reject, retire"}
             )  # noqa: E501

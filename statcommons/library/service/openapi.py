@@ -60,7 +60,7 @@ def _item_schemas() -> dict:
     }
     returned = {
         "type": "object",
-        "required": ["id", "type", "title", "summary", "status", "rating", "submitter"],
+        "required": ["id", "type", "title", "summary", "status", "rating"],
         "properties": {
             **{k: {"type": v["type"]} if "type" in v else {} for k, v in base["properties"].items()},
             "id": {"type": "string"},
