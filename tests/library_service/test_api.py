@@ -289,3 +289,20 @@ def test_the_user_endpoint_says_what_the_caller_may_do(library):
     }
     library.user("carla-curator", curator=True)
     assert library.call("GET", "/api/user", as_user="carla-curator").json()["curator"] is True
+
+
+def test_the_catalogue_as_dcat_ap(library):
+    import rdflib
+
+    turtle = library.call("GET", "/api/dcat.ttl", as_user="reader")
+    assert turtle.status_code == 200 and turtle.headers["Content-Type"].startswith("text/turtle")
+    graph = rdflib.Graph().parse(data=turtle.text, format="turtle")
+    dcat = rdflib.Namespace("http://www.w3.org/ns/dcat#")
+    datasets = set(graph.subjects(rdflib.RDF.type, dcat.Dataset))
+    item_uri = f"{library.url}/items/{CURATED[0]['id']}"
+    assert rdflib.URIRef(item_uri) in datasets
+    assert len(datasets) >= len(CURATED)
+    jsonld = library.call("GET", "/api/dcat.jsonld", as_user="reader")
+    assert jsonld.headers["Content-Type"].startswith("application/ld+json")
+    assert len(rdflib.Graph().parse(data=jsonld.text, format="json-ld")) == len(graph)
+    assert library.call("GET", "/api/dcat.ttl").status_code == 401

@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from datetime import UTC, datetime
 from http.client import responses
 from typing import Any
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from jupyterhub.services.auth import HubOAuthenticated
 from tornado import web
 
-from .. import gsbpm, schema, search
+from .. import dcat, gsbpm, schema, search
 from ..store import FACETS, MAX_PAGE, SORTS, InvalidItem, Item
 from .access import Caller
 from .attachments import notebook_problem
@@ -497,6 +499,29 @@ class VocabulariesHandler(BaseHandler):
                 "sort": list(SORTS),
             }
         )
+
+
+class DcatHandler(BaseHandler):
+    """``GET /api/dcat.jsonld`` and ``/api/dcat.ttl``: the published catalogue as DCAT-AP 3.0.
+
+    Building the graph costs about a millisecond per item, so it is kept for a minute.
+    """
+
+    FORMATS = {"jsonld": ("application/ld+json", dcat.to_jsonld), "ttl": ("text/turtle", dcat.to_turtle)}
+    CACHE_SECONDS = 60
+
+    def get(self, extension: str) -> None:
+        self.reader()
+        media_type, serialise = self.FORMATS[extension]
+        cache = self.settings.setdefault("dcat_cache", {})
+        cached = cache.get(extension)
+        if cached is None or time.monotonic() - cached[0] > self.CACHE_SECONDS:
+            hub = urlsplit(self.service_options["hub_url"])
+            base = f"{hub.scheme}://{hub.netloc}{self.service_options['prefix']}"
+            graph = dcat.catalogue_graph(self.store.export(), base)
+            cached = cache[extension] = (time.monotonic(), serialise(graph))
+        self.set_header("Content-Type", f"{media_type}; charset=utf-8")
+        self.finish(cached[1])
 
 
 class UserHandler(BaseHandler):

@@ -61,6 +61,7 @@ def handlers(prefix: str) -> list[tuple]:
         (route("api/schema"), api.SchemaHandler),
         (route("api/vocabularies"), api.VocabulariesHandler),
         (route("api/user"), api.UserHandler),
+        (route(r"api/dcat\.(jsonld|ttl)"), api.DcatHandler),
         (route(r"api/.*"), api.NotFoundHandler),
     ]
     try:

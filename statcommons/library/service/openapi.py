@@ -306,6 +306,29 @@ def openapi(prefix: str = "/services/library/", version: str = "1") -> dict:
                 },  # noqa: E501
             }
         },
+        "/api/dcat.jsonld": {
+            "get": {
+                "summary": "The published catalogue as DCAT-AP 3.0 in JSON-LD",
+                "operationId": "getDcatJsonld",
+                "responses": {
+                    "200": {
+                        "description": "DCAT-AP 3.0",
+                        "content": {"application/ld+json": {"schema": {"type": "object"}}},
+                    },
+                    **_errors(401, 403),
+                },  # noqa: E501
+            }
+        },
+        "/api/dcat.ttl": {
+            "get": {
+                "summary": "The published catalogue as DCAT-AP 3.0 in Turtle",
+                "operationId": "getDcatTurtle",
+                "responses": {
+                    "200": {"description": "DCAT-AP 3.0", "content": {"text/turtle": {"schema": {"type": "string"}}}},
+                    **_errors(401, 403),
+                },  # noqa: E501
+            }
+        },
         "/api/user": {
             "get": {
                 "summary": "The caller and what they may do",
