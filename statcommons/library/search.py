@@ -49,6 +49,8 @@ def terms(q: str | None) -> list[str]:
 
 def fold(text: str) -> str:
     """Lowercase ``text`` without diacritics (``"Pequeñas"`` -> ``"pequenas"``), as FTS5 indexes it."""
+    if text.isascii():
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.lower())
     return "".join(char for char in decomposed if not unicodedata.combining(char))
 

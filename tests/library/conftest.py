@@ -1,28 +1,25 @@
-"""Fixtures of the library store tests: a real PostgreSQL server, stores on both backends, sample items.
+"""Fixtures of the library store tests: a real PostgreSQL server, stores on both backends and in both search modes.
 
-The PostgreSQL server is started once per session from Debian's binaries (``PG_BIN``,
-``/usr/lib/postgresql/15/bin`` unless set), listening on a Unix socket only; each store
-gets its own schema, dropped afterwards. SQLite stores are files in a temporary folder.
+The PostgreSQL server (:mod:`tests.pgserver`) is started once per session, listening on a
+Unix socket only; each store gets its own schema, dropped afterwards. SQLite stores are files
+in a temporary folder. Stores search with the in-memory index (``memory``) or with SQL
+(``database``): the ``store`` and ``catalogue`` fixtures run each test in the four combinations.
 """
 
 from __future__ import annotations
 
 import copy
 import itertools
-import os
-import random
-import shutil
-import subprocess
-import tempfile
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from statcommons.library.store import Store
+from tests import pgserver
 
 BACKENDS = ["sqlite", "postgresql"]
-PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
+MODES = ["memory", "database"]
+SETUPS = [(backend, mode) for backend in BACKENDS for mode in MODES]
 PG_DATABASE = "statcommons_test"
 _schemas = itertools.count(1)
 
@@ -267,76 +264,51 @@ NASTY = [
 ]
 
 
-def _run(command: list[str], what: str) -> None:
-    done = subprocess.run(command, capture_output=True, text=True)
-    if done.returncode:
-        pytest.fail(f"{what} failed ({done.returncode}): {done.stdout[-2000:]}{done.stderr[-2000:]}")
-
-
 @pytest.fixture(scope="session")
 def postgres_server():
     """A PostgreSQL server of our own on a Unix socket, with an empty database; stopped at the end."""
-    missing = [tool for tool in ("initdb", "pg_ctl", "postgres") if not (PG_BIN / tool).exists()]
-    if missing:
-        pytest.fail(
-            f"the PostgreSQL server is not installed: {PG_BIN}/{missing[0]} is missing; "
-            "`make postgres-deps` (run by `make test`) installs it, or set PG_BIN"
-        )
-    root = Path(tempfile.mkdtemp(prefix="statcommons-pg-"))
-    as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    if as_postgres:
-        shutil.chown(root, "postgres")
-    data, log = root / "data", root / "server.log"
-    port = random.randint(20000, 60000)
-    options = f"-p {port} -k {root} -c listen_addresses='' -c fsync=off -c synchronous_commit=off"
-    _run([*as_postgres, str(PG_BIN / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8",
-          "--locale=C", "--no-sync"], "initdb")  # fmt: skip
-    _run([*as_postgres, str(PG_BIN / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(log), "-w", "start"],
-         f"pg_ctl start (log: {log})")  # fmt: skip
-    try:
-        with psycopg.connect(host=str(root), port=port, user="postgres", dbname="postgres", autocommit=True) as conn:
-            conn.execute(f"CREATE DATABASE {PG_DATABASE}")
-        yield {"host": str(root), "port": port, "dbname": PG_DATABASE}
-    finally:
-        _run([*as_postgres, str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"], "pg_ctl stop")
-        shutil.rmtree(root, ignore_errors=True)
+    if pgserver.missing():
+        pytest.fail(f"the PostgreSQL server is not installed: {pgserver.missing()} is missing; "
+                    "`make postgres-deps` (run by `make test`) installs it, or set PG_BIN")  # fmt: skip
+    with pgserver.running(PG_DATABASE) as server:
+        yield server
 
 
-def _make_store(backend: str, request, folder: Path):
+def _make_store(setup: tuple[str, str], request, folder: Path):
     """A new empty store and a function that removes it."""
+    backend, mode = setup
     if backend == "sqlite":
-        store = Store(f"sqlite:///{folder / 'library.db'}")
+        store = Store(f"sqlite:///{folder / 'library.db'}", search=mode)
         return store, store.close
     server = request.getfixturevalue("postgres_server")
     schema = f"test_{next(_schemas)}"
-    connect = {"host": server["host"], "port": server["port"], "user": "postgres", "dbname": server["dbname"]}
-    with psycopg.connect(**connect, autocommit=True) as conn:
+    with pgserver.connect(server, autocommit=True) as conn:
         conn.execute(f"CREATE SCHEMA {schema}")
-    url = (
-        f"postgresql+psycopg://postgres@/{server['dbname']}?host={server['host']}&port={server['port']}"
-        f"&options=-csearch_path%3D{schema}"
-    )
-    store = Store(url)
+    store = Store(pgserver.url(server, schema), search=mode)
 
     def drop() -> None:
         store.close()
-        with psycopg.connect(**connect, autocommit=True) as conn:
+        with pgserver.connect(server, autocommit=True) as conn:
             conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
     return store, drop
 
 
-@pytest.fixture(params=BACKENDS)
+def _setup_id(setup: tuple[str, str]) -> str:
+    return "-".join(setup)
+
+
+@pytest.fixture(params=SETUPS, ids=_setup_id)
 def store(request, tmp_path):
-    """An empty store on each backend."""
+    """An empty store on each backend, in each search mode."""
     made, remove = _make_store(request.param, request, tmp_path)
     yield made
     remove()
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
+@pytest.fixture(scope="module", params=SETUPS, ids=_setup_id)
 def catalogue(request, tmp_path_factory):
-    """A store on each backend holding the published sample items; tests must not change it."""
+    """A store on each backend and in each search mode holding the published sample items; tests must not change it."""
     made, remove = _make_store(request.param, request, tmp_path_factory.mktemp("catalogue"))
     for item in ITEMS:
         made.add(item, submitter="curator", status="published")
