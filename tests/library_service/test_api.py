@@ -15,6 +15,8 @@ import pytest
 from statcommons.library import files, gsbpm
 from statcommons.settings import ROOT
 
+from ..hubtools import wait_for
+
 pytestmark = pytest.mark.containers
 
 CURATED, _ = files.load_folder(ROOT / "library")
@@ -306,3 +308,16 @@ def test_the_catalogue_as_dcat_ap(library):
     assert jsonld.headers["Content-Type"].startswith("application/ld+json")
     assert len(rdflib.Graph().parse(data=jsonld.text, format="json-ld")) == len(graph)
     assert library.call("GET", "/api/dcat.ttl").status_code == 401
+
+
+def test_a_restart_loads_the_folder_again_without_duplicates_and_keeps_submissions(library):
+    before = library.call("GET", "/api/items", as_user="reader", params={"limit": 1}).json()["total"]
+    kept = library.call("POST", "/api/items", as_user="ana", json=submission(status="draft")).json()
+    library.hub.stop()
+    library.hub.start()
+    wait_for(lambda: library.call("GET", "/api/openapi.json").status_code == 200, 60, what="the library service")
+    after = library.call("GET", "/api/items", as_user="reader", params={"limit": 1}).json()["total"]
+    assert after == before
+    assert library.call("GET", f"/api/items/{kept['id']}", as_user="ana").json()["status"] == "draft"
+    loads = [line for line in library.hub.log().splitlines() if "loaded" in line and "added" in line]
+    assert len(loads) == 2 and ": 0 added, 0 updated" in loads[-1], loads
