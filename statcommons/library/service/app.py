@@ -110,10 +110,7 @@ async def _serve(args: argparse.Namespace) -> None:
     url = os.environ.get("STATCOMMONS_LIBRARY_DB")
     if not url:
         sys.exit("statcommons.library.service: STATCOMMONS_LIBRARY_DB is not set: give the catalogue's database URL")
-    try:
-        store = Store(url, search=args.search)
-    except TypeError:  # TEMP until the index lands
-        store = Store(url)
+    store = Store(url, search=args.search)
     if args.folder:
         report = store.load_folder(args.folder)
         counts = ", ".join(f"{len(report[k])} {k}" for k in ("added", "updated", "unchanged"))
