@@ -229,6 +229,8 @@ def _library(settings: dict, env: dict, ops: bool) -> tuple[dict, list[dict]]:
         "cwd": str(ROOT),
         "environment": environment,
         "info": {"description": "The StatCommons library: publications, datasets, tutorials and more"},
+        # Part of the hub: users are not asked to authorise it the first time they open it.
+        "oauth_no_confirm": True,
         # What a user's OAuth token for the library may carry; each user gets the part their roles grant.
         "oauth_client_allowed_scopes": [READ, SUBMIT, REVIEW, ADMIN, RUNS],
     }
