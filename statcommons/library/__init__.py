@@ -12,5 +12,8 @@ kept as one YAML file in the repository's ``library/`` folder.
 - :mod:`~statcommons.library.files`: reading the curated folder and writing items back;
 - :mod:`~statcommons.library.store`: the catalogue database (items, ratings, comments,
   faceted full-text search) on SQLite (FTS5) or PostgreSQL;
-- :mod:`~statcommons.library.search`: safe query words and highlighted snippets.
+- :mod:`~statcommons.library.index`: the in-memory search index the store answers from by default;
+- :mod:`~statcommons.library.search`: safe query words and highlighted snippets;
+- :mod:`~statcommons.library.dcat`: the catalogue as DCAT-AP 3.0;
+- :mod:`~statcommons.library.service`: the hub service (API, web pages).
 """
