@@ -194,6 +194,7 @@ def test_regression_stable_notebook_outputs_unchanged(lab, notebook):
             "--rootdir",
             "/tmp",
             "-q",
+            "--color=no",
             str(IN_IMAGE / "shared-notebooks" / relative.as_posix()),
         ],
         workdir=PurePosixPath("/tmp"),
