@@ -43,8 +43,10 @@ def test_no_server_error_and_no_response_outside_the_document(library, artifacts
             "45",
             "--seed",
             "20261125",
+            # One worker: with several threads, Python 3.11.7's ast.parse (which Hypothesis calls to
+            # describe its filters) can fail with "AST constructor recursion depth mismatch".
             "--workers",
-            "2",
+            "1",
             "--report",
             "junit",
             "--report-junit-path",
