@@ -139,6 +139,7 @@ class SearchIndex:
         self._ordinal: dict[int, int] = {}  # pk -> live ordinal
         self._pk = _Column(np.int64)
         self._alive = _Column(np.bool_)
+        self._public = _Column(np.bool_)  # alive and published: what anyone sees
         self._status = _Column(np.int8)
         self._submitter = _Column(np.int32)
         self._newest = _Column(np.int64)
@@ -173,14 +174,17 @@ class SearchIndex:
 
     def add(self, docs: Iterable[Doc], batch: int = 20_000) -> None:
         """Add items, or replace those whose pk is already indexed; ``batch`` items are tokenised at a time."""
-        chunk: list[Doc] = []
-        for doc in docs:
-            chunk.append(doc)
-            if len(chunk) >= batch:
-                self._add_chunk(chunk)
-                chunk = []
-        if chunk:
-            self._add_chunk(chunk)
+        with self._lock:
+            titles: dict[int, str] = {}  # the title of each item added, inserted in the title order at the end
+            chunk: list[Doc] = []
+            for doc in docs:
+                chunk.append(doc)
+                if len(chunk) >= batch:
+                    self._add_chunk(chunk, titles)
+                    chunk = []
+            if chunk:
+                self._add_chunk(chunk, titles)
+            self._add_titles([(title, pk) for pk, title in titles.items()])
 
     def remove(self, pk: int) -> None:
         """Forget an item (its ordinal becomes a tombstone)."""
@@ -208,7 +212,7 @@ class SearchIndex:
         ordinal = self._ordinal.pop(pk, None)
         if ordinal is None:
             return
-        self._alive.data[ordinal] = False
+        self._alive.data[ordinal] = self._public.data[ordinal] = False
         self._live -= 1
         values = self._indices.data[self._indptr.data[ordinal] : self._indptr.data[ordinal + 1]]
         np.subtract.at(self._live_counts.data, values, 1)
@@ -217,20 +221,19 @@ class SearchIndex:
         if at < len(self._titles) and self._titles[at] == key:
             del self._titles[at]
 
-    def _add_chunk(self, docs: list[Doc]) -> None:
-        with self._lock:
-            latest = {doc.pk: doc for doc in docs}  # the last version of an item given twice
-            docs = list(latest.values())
-            for doc in docs:
-                self._remove(doc.pk)
-            first = self._pk.size
-            ordinals = np.arange(first, first + len(docs), dtype=np.int64)
-            self._add_text(docs, first)
-            self._add_facets(docs, ordinals)
-            self._add_columns(docs)
-            self._ordinal.update((doc.pk, first + i) for i, doc in enumerate(docs))
-            self._live += len(docs)
-            self._add_titles(docs)
+    def _add_chunk(self, docs: list[Doc], titles: dict[int, str]) -> None:
+        latest = {doc.pk: doc for doc in docs}  # the last version of an item given twice
+        docs = list(latest.values())
+        for doc in docs:
+            self._remove(doc.pk)
+            titles[doc.pk] = doc.title_sort
+        first = self._pk.size
+        ordinals = np.arange(first, first + len(docs), dtype=np.int64)
+        self._add_text(docs, first)
+        self._add_facets(docs, ordinals)
+        self._add_columns(docs)
+        self._ordinal.update((doc.pk, first + i) for i, doc in enumerate(docs))
+        self._live += len(docs)
 
     def _add_columns(self, docs: list[Doc]) -> None:
         submitters = []
@@ -241,6 +244,7 @@ class SearchIndex:
                 submitters.append(self._submitters.setdefault(doc.submitter, len(self._submitters)))
         self._pk.extend([doc.pk for doc in docs])
         self._alive.extend(np.ones(len(docs), np.bool_))
+        self._public.extend([doc.status == "published" for doc in docs])
         self._status.extend([self._statuses[doc.status] for doc in docs])
         self._submitter.extend(submitters)
         self._newest.extend([newest_key(doc.year, doc.created) for doc in docs])
@@ -249,14 +253,14 @@ class SearchIndex:
         self._rating_count.extend([doc.rating_count for doc in docs])
         self._title_sort.extend(doc.title_sort for doc in docs)
 
-    def _add_titles(self, docs: list[Doc]) -> None:
-        if len(docs) >= _RENUMBER_BATCH or not self._titles:
-            self._titles.extend((doc.title_sort, doc.pk) for doc in docs)
+    def _add_titles(self, keys: list[tuple[str, int]]) -> None:
+        """Place the (title_sort, pk) of items just added in the title order and give them a rank."""
+        if len(keys) >= _RENUMBER_BATCH or not self._titles:
+            self._titles.extend(keys)
             self._titles.sort()
             self._renumber()
             return
-        for doc in docs:
-            key = (doc.title_sort, doc.pk)
+        for key in keys:
             at = bisect.bisect_left(self._titles, key)
             below = self._rank_of(at - 1) if at > 0 else None
             above = self._rank_of(at) if at < len(self._titles) else None
@@ -264,7 +268,7 @@ class SearchIndex:
             high = above if above is not None else below + 2 * _GAP
             rank = (low + high) / 2
             self._titles.insert(at, key)
-            self._rank.data[self._ordinal[doc.pk]] = rank
+            self._rank.data[self._ordinal[key[1]]] = rank
             if not low < rank < high:  # no room left between the neighbours
                 self._renumber()
 
@@ -393,27 +397,23 @@ class SearchIndex:
                 mask &= self._submitter.view == self._submitters.get(submitter, -2)
             for facet, values in (filters or {}).items():
                 mask &= self._having(facet, values)
-            score = self._match(words, mask) if words else None
-            matched = np.flatnonzero(mask)
+            if words:
+                matched, score = self._match(words, mask)
+            else:
+                matched, score = np.flatnonzero(mask), None
             page = self._page(matched, score, sort, offset, limit)
-            counts = self._facet_counts(matched, mask) if facets else None
+            counts = self._facet_counts(matched) if facets else None
             return Hits(self._pk.data[page].tolist(), len(matched), counts)
 
     def _visible(self, statuses: Sequence[str] | None, user: str | None, curator: bool) -> np.ndarray:
-        mask = self._alive.view.copy()
-        status = self._status.view
-        if statuses is not None:
+        submitter = self._submitters.get(user) if user and not curator else None
+        mask = (self._alive if curator else self._public).view.copy()
+        if submitter is not None:
+            mask |= self._alive.view & (self._submitter.view == submitter)
+        if statuses is not None and (curator or submitter is not None or "published" not in statuses):
             wanted = np.zeros(len(STATUSES), np.bool_)
-            for name in statuses:
-                if name in self._statuses:
-                    wanted[self._statuses[name]] = True
-            mask &= wanted[status]
-        if not curator:
-            visible = status == self._statuses["published"]
-            submitter = self._submitters.get(user) if user else None
-            if submitter is not None:
-                visible |= self._submitter.view == submitter
-            mask &= visible
+            wanted[[self._statuses[name] for name in statuses if name in self._statuses]] = True
+            mask &= wanted[self._status.view]
         return mask
 
     def _having(self, facet: str, values: Sequence[str]) -> np.ndarray:
@@ -424,26 +424,55 @@ class SearchIndex:
                 having[self._value_docs[value_id].view] = True
         return having
 
-    def _match(self, words: Sequence[str], mask: np.ndarray) -> np.ndarray:
-        """Narrow ``mask`` to the items matching every word; return the score of every ordinal."""
+    def _match(self, words: Sequence[str], mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The ordinals in ``mask`` matching every word, ascending, and their scores.
+
+        Words are taken rarest first, each narrowing the candidates: by bisection in the word's
+        postings, or, for a word held by a quarter of the items or more once there are
+        candidates, through its scores over all ordinals.
+        """
         size = self._pk.size
-        score = np.zeros(size)
-        prefixes = [part for word in words for part in words_of(word)]
-        groups = [self.expand(prefix) for prefix in prefixes]
+        nothing = np.zeros(0, np.int64), np.zeros(0)
+        groups = [self.expand(prefix) for word in words for prefix in words_of(word)]
         if not groups or not all(groups):
-            mask[:] = False
-            return score
+            return nothing
         groups.sort(key=lambda ids: int(self._df.data[ids].sum()))
+        matched = scores = None
         for ids in groups:
-            postings = [self._postings[word] for word in ids]
-            docs = np.concatenate([p.docs.view for p in postings])
-            df = self._df.data[ids].astype(np.float64)
-            idf = np.log1p((size - df + 0.5) / (df + 0.5))
-            weights = np.concatenate([p.weights.view for p in postings]) * np.repeat(idf, df.astype(np.int64))
-            found = np.bincount(docs, weights, minlength=size)
-            mask &= found > 0
-            score += found
-        return score
+            docs, weights = self._postings_of(ids, size)
+            common = len(docs) * 4 >= size
+            if matched is not None and common:
+                found = np.bincount(docs, weights, minlength=size)[matched]
+                keep = found > 0
+                matched, scores = matched[keep], scores[keep] + found[keep]
+                continue
+            if len(ids) > 1 and common:  # several words start with the prefix: add up per item
+                dense = np.bincount(docs, weights, minlength=size)
+                docs = np.flatnonzero(dense)
+                weights = dense[docs]
+            elif len(ids) > 1:
+                docs, inverse = np.unique(docs, return_inverse=True)
+                weights = np.bincount(inverse, weights)
+            if matched is None:
+                keep = mask[docs]
+                matched, scores = docs[keep], weights[keep]
+            else:
+                at = np.minimum(np.searchsorted(docs, matched), len(docs) - 1)
+                keep = docs[at] == matched
+                matched, scores = matched[keep], scores[keep] + weights[at[keep]]
+            if not len(matched):
+                return nothing
+        return matched, scores
+
+    def _postings_of(self, ids: list[int], size: int) -> tuple[np.ndarray, np.ndarray]:
+        """The ordinals holding any of the words ``ids``, and the weight times idf of each (ordinals may repeat)."""
+        postings = [self._postings[word] for word in ids]
+        df = self._df.data[ids]
+        idf = np.log1p((size - df + 0.5) / (df + 0.5))
+        if len(postings) == 1:  # ascending and distinct
+            return postings[0].docs.view, postings[0].weights.view * idf[0]
+        docs = np.concatenate([p.docs.view for p in postings])
+        return docs, np.concatenate([p.weights.view for p in postings]) * np.repeat(idf, df)
 
     def _page(self, matched: np.ndarray, score: np.ndarray | None, sort: str, offset: int, limit: int) -> np.ndarray:
         wanted = min(offset + limit, len(matched))
@@ -451,7 +480,7 @@ class SearchIndex:
             return np.zeros(0, np.int64)
         rank = self._rank.data[matched]
         if sort == "relevance" and score is not None:
-            keys = [score[matched], -rank]
+            keys = [score, -rank]
         elif sort == "title":
             keys = [-rank]
         elif sort == "rating":
@@ -460,12 +489,13 @@ class SearchIndex:
             keys = [self._newest.data[matched], self._pk.data[matched]]
         return matched[_top(keys, wanted)[offset:wanted]]
 
-    def _facet_counts(self, matched: np.ndarray, mask: np.ndarray) -> dict[str, dict[str, int]]:
+    def _facet_counts(self, matched: np.ndarray) -> dict[str, dict[str, int]]:
         if 2 * len(matched) <= self._live:
             counts = self._count(matched)
-        else:
-            others = np.flatnonzero(self._alive.view & ~mask)
-            counts = self._live_counts.view - self._count(others)
+        else:  # the live totals less the counts of the fewer items that do not match
+            others = self._alive.view.copy()
+            others[matched] = False
+            counts = self._live_counts.view - self._count(np.flatnonzero(others))
         result: dict[str, dict[str, int]] = {name: {} for name in self.facet_names}
         found = [(self._values[value], int(counts[value])) for value in np.flatnonzero(counts)]
         for (facet, value), count in sorted(found, key=lambda entry: (-entry[1], entry[0][1])):
@@ -477,19 +507,40 @@ class SearchIndex:
         """How many of ``ordinals`` have each facet value."""
         starts = self._indptr.data[ordinals]
         lengths = self._indptr.data[ordinals + 1] - starts
-        total = int(lengths.sum())
+        ends = np.cumsum(lengths)
+        total = int(ends[-1]) if len(ends) else 0
         if not total:
             return np.zeros(len(self._values), np.int64)
-        positions = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths) + np.arange(total)
+        # The positions of every value of those ordinals in the CSR arrays: starts[i], starts[i] + 1, ...
+        positions = np.arange(total, dtype=np.int64)
+        positions += np.repeat(starts - (ends - lengths), lengths)
         return np.bincount(self._indices.data[positions], minlength=len(self._values))
 
 
 def _top(keys: list[np.ndarray], wanted: int) -> np.ndarray:
     """Positions of the ``wanted`` best rows, best first, by ``keys`` (all descending, the first most significant)."""
-    rows = np.arange(len(keys[0]))
-    if wanted < len(rows):
-        primary = keys[0]
-        threshold = np.partition(primary, len(primary) - wanted)[len(primary) - wanted]
+    primary = keys[0]
+    rows = np.arange(len(primary))
+    if wanted < len(primary):
+        threshold = _threshold(primary, wanted)
         rows = np.flatnonzero(primary >= threshold)
+        better = rows[primary[rows] > threshold]
+        if len(better) < wanted and len(keys) > 1:  # the rest are tied at the threshold: the next key decides
+            tied = rows[primary[rows] == threshold]
+            rows = np.concatenate([better, tied[_top([key[tied] for key in keys[1:]], wanted - len(better))]])
+        elif len(better) >= wanted:
+            rows = better
     order = np.lexsort([key[rows] for key in reversed(keys)])[::-1]
     return rows[order[:wanted]]
+
+
+def _threshold(values: np.ndarray, wanted: int) -> float:
+    """A value that at least ``wanted`` of ``values`` reach, and not many more when ``values`` are many.
+
+    It is the ``wanted``-th largest of an evenly spaced sample: those sampled values reach it, so
+    at least ``wanted`` do, and about ``wanted * stride`` do in all. Partitioning the sample is
+    much cheaper than partitioning every value when only a page of a large result set is wanted.
+    """
+    stride = int(np.sqrt(len(values) / wanted))
+    sample = values[::stride] if stride >= 4 else values
+    return sample[np.argpartition(sample, len(sample) - wanted)[len(sample) - wanted]]

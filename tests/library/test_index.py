@@ -6,11 +6,12 @@ import random
 import threading
 from collections import Counter
 
+import numpy as np
 import pytest
 
 from statcommons.library import index as index_mod
 from statcommons.library import schema, search
-from statcommons.library.index import Doc, SearchIndex
+from statcommons.library.index import Doc, SearchIndex, _top
 from statcommons.library.store import FACETS, MAX_PAGE, InvalidItem, Store
 
 from .conftest import ITEMS, NASTY
@@ -103,6 +104,17 @@ def test_pages():
     pages = [built.search(["title"], sort="title", offset=o, limit=30, facets=False).pks for o in range(0, 300, 30)]
     assert sum(pages, []) == list(range(1, 251))
     assert built.search(["title"], offset=1000).pks == []
+
+
+def test_the_best_rows_are_those_of_a_full_sort():
+    rng = np.random.default_rng(3)
+    for size in (1, 7, 500, 20_000):
+        for distinct in (1, 3, 50, None):  # None: no ties in the first key
+            first = rng.random(size) if distinct is None else rng.integers(0, distinct, size).astype(float)
+            keys = [first, rng.integers(0, 3, size), -rng.permutation(size)]
+            everything = np.lexsort(list(reversed(keys)))[::-1]
+            for wanted in {1, 20, 137, size}:
+                assert np.array_equal(_top(keys, min(wanted, size)), everything[:wanted]), (size, distinct, wanted)
 
 
 def test_title_order_survives_many_inserts_at_one_place(monkeypatch):
