@@ -106,6 +106,8 @@ def cmd_run(args) -> int:
     ]
     if loaded["library"]["enabled"]:
         ports.append(("127.0.0.1", loaded["library"]["port"], "library.port"))
+    if loaded["runner"]["enabled"]:
+        ports.append(("127.0.0.1", loaded["runner"]["port"], "runner.port"))
     for ip, port, what in ports:
         if port_in_use(ip, port):
             pid_file = settings.state_dir(loaded) / "jupyterhub.pid"

@@ -15,7 +15,8 @@ from pathlib import Path
 import nativeauthenticator
 
 from .library.service.access import ADMIN, CUSTOM_SCOPES, READ, REVIEW, RUNS, SUBMIT
-from .settings import ROOT, SettingsError, library_database_url, library_folder, state_dir
+from .runner import access as runner_access
+from .settings import ROOT, SettingsError, library_database_url, library_folder, runner_folder, state_dir
 
 
 def _hub_url(settings: dict) -> str:
@@ -199,9 +200,14 @@ def update_services(c, settings: dict, env: dict) -> None:
         library_service, library_roles = _library(settings, env, ops=bool(token))
         services.append(library_service)
         roles += library_roles
+    custom_scopes = dict(CUSTOM_SCOPES) if settings["library"]["enabled"] else {}
+    if settings["runner"]["enabled"]:
+        runner_service, roles = _runner(settings, env, roles, ops=bool(token))
+        services.append(runner_service)
+        custom_scopes.update(runner_access.CUSTOM_SCOPES)
     c.JupyterHub.services = services
     c.JupyterHub.load_roles = roles
-    c.JupyterHub.custom_scopes = dict(CUSTOM_SCOPES) if settings["library"]["enabled"] else {}
+    c.JupyterHub.custom_scopes = custom_scopes
 
 
 # Passed on to the library service when set: how psycopg finds a PostgreSQL server and its password.
@@ -254,6 +260,77 @@ def _library(settings: dict, env: dict, ops: bool) -> tuple[dict, list[dict]]:
         },
         admins,
     ]
+    return service, roles
+
+
+# Passed on to the runner when set: how it reaches the container engine, and a database URL with a password.
+_RUNNER_ENV = ("DOCKER_HOST", "CONTAINERS_CONF", "DOCKER_CERT_PATH", "DOCKER_TLS_VERIFY", "STATCOMMONS_RUNNER_DB")
+
+
+def _runner(settings: dict, env: dict, roles: list[dict], ops: bool) -> tuple[dict, list[dict]]:
+    """The notebook runner service, and the roles with its scopes added.
+
+    Every user runs notebooks (the ``user`` role gains the runner's scope); curators and admins
+    see every run; the service's own role lets it read the library and record runs there.
+    """
+    runner, hub, library = settings["runner"], settings["hub"], settings["library"]
+    engine = settings["engine"]
+    ulimits = ",".join(f"{k}={v}" for k, v in sorted(engine["ulimits"].items()))
+    command = [
+        sys.executable,
+        "-m",
+        "statcommons.runner",
+        f"--state={state_dir(settings) / 'runner'}",
+        f"--image={runner['image']}",
+        f"--concurrency={runner['concurrency']}",
+        f"--time-limit={runner['time_limit']}",
+        f"--mem-limit={runner['mem_limit']}",
+        f"--name-prefix={settings['servers']['name_prefix']}",
+        f"--network={'host' if engine['network'] == 'host' else engine['bridge_network']}",
+        f"--ulimits={ulimits}",
+        f"--shared-notebooks={runner_folder(settings, 'shared_notebooks')}",
+        f"--datasets={runner_folder(settings, 'datasets')}",
+    ]
+    if library["enabled"]:
+        command.append(f"--library-url=http://127.0.0.1:{library['port']}{hub['base_url']}services/library/")
+    service = {
+        "name": "runner",
+        "display": False,  # an API: nothing to show in the services menu
+        "url": f"http://127.0.0.1:{runner['port']}",
+        "command": command,
+        "cwd": str(ROOT),
+        "environment": {k: env[k] for k in _RUNNER_ENV if env.get(k)},
+        "info": {"description": "Runs notebooks in fresh containers, now or on a schedule"},
+        "oauth_no_confirm": True,
+        "oauth_client_allowed_scopes": [runner_access.RUN, runner_access.ADMIN],
+    }
+    use = ["access:services!service=runner", runner_access.RUN]
+    roles = [dict(role) for role in roles]
+    user_role = next((role for role in roles if role["name"] == "user"), None)
+    if user_role is None:
+        user_role = {"name": "user", "description": "Standard user privileges", "scopes": ["self"]}
+        roles.append(user_role)
+    user_role["scopes"] = [*user_role["scopes"], *use]
+    user_role["description"] = user_role.get("description", "Standard user privileges") + ", and running notebooks"
+    admins = {"name": "runner-admin", "description": "See and cancel every notebook run", "scopes": [*use]}
+    admins["scopes"].append(runner_access.ADMIN)
+    admins["users"] = list(settings["auth"]["admin_users"])
+    admins["groups"] = [library["curators_group"]]
+    if settings["auth"]["type"] == "oidc":
+        admins["groups"] += settings["auth"]["oidc"]["admin_groups"]
+    if ops:
+        admins["services"] = ["ops"]
+    roles.append(admins)
+    if library["enabled"]:
+        # Least privilege: read the catalogue and record runs, nothing of the hub's API.
+        roles.append(
+            {
+                "name": "runner",
+                "description": "The notebook runner reads library notebooks and records their runs",
+                "scopes": [READ, RUNS],
+                "services": ["runner"],
+            }
+        )
     return service, roles
 
 

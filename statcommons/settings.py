@@ -17,6 +17,7 @@ import jsonschema
 import yaml
 
 from .schematext import allowed
+from .serverspec import parse_size
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PATH = ROOT / "statcommons.yaml"
@@ -196,6 +197,29 @@ SCHEMA: dict[str, Any] = _obj(
                 "max_notebook_size": {**_SIZE, "default": "5M"},
             }
         ),
+        "runner": _obj(
+            {
+                "enabled": {"type": "boolean", "default": True},
+                "port": {**_PORT, "default": 8083},
+                "concurrency": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "maximum": 64,
+                    "default": 2,
+                    "description": "a whole number of runs from 1 to 64",
+                },
+                "time_limit": {**_POSITIVE, "default": 3600},
+                "mem_limit": {**_SIZE, "default": "2G"},
+                "image": {
+                    "type": "string",
+                    "minLength": 1,
+                    "default": "statcommons/lab:latest",
+                    "description": "an image name such as statcommons/lab:latest",
+                },
+                "shared_notebooks": {"type": "string", "minLength": 1, "default": "shared-notebooks"},
+                "datasets": {"type": "string", "minLength": 1, "default": "datasets"},
+            }
+        ),
     }
 )
 
@@ -255,7 +279,24 @@ def validate(data: Any, source: str = "settings") -> dict:
         raise SettingsError(f"{source}: engine.hub_connect_url: missing: required when engine.network is 'bridge'")
     if bool(settings["hub"]["ssl_cert"]) != bool(settings["hub"]["ssl_key"]):
         raise SettingsError(f"{source}: hub.ssl_cert and hub.ssl_key: give both or neither")
+    _check_runner(settings, source)
     return settings
+
+
+def _check_runner(settings: dict, source: str) -> None:
+    runner = settings["runner"]
+    if not runner["enabled"]:
+        return
+    taken = {settings["hub"]["api_port"]: "hub.api_port"}
+    if settings["library"]["enabled"]:
+        taken[settings["library"]["port"]] = "library.port"
+    if runner["port"] in taken:
+        raise SettingsError(
+            f"{source}: runner.port: {runner['port']!r} is not allowed: {taken[runner['port']]} uses it already"
+        )
+    if parse_size(runner["mem_limit"]) < 64 * 1024**2:
+        limit = runner["mem_limit"]
+        raise SettingsError(f"{source}: runner.mem_limit: {limit!r} is not allowed: expected at least 64M")
 
 
 def settings_path(env: dict | None = None) -> Path:
@@ -292,6 +333,12 @@ def library_database_url(settings: dict, env: dict | None = None) -> str:
 def library_folder(settings: dict) -> Path:
     """The folder of curated item files (``library/`` in the repository by default)."""
     path = Path(settings["library"]["folder"])
+    return path if path.is_absolute() else ROOT / path
+
+
+def runner_folder(settings: dict, key: str) -> Path:
+    """``runner.shared_notebooks`` or ``runner.datasets`` as a path (relative to the repository, or absolute)."""
+    path = Path(settings["runner"][key])
     return path if path.is_absolute() else ROOT / path
 
 

@@ -76,6 +76,9 @@ class RunningHub:
         self.library_port = free_port()
         while self.library_port in (self.port, self.port + 1, self.api_port):
             self.library_port = free_port()
+        self.runner_port = free_port()
+        while self.runner_port in (self.port, self.port + 1, self.api_port, self.library_port):
+            self.runner_port = free_port()
         self.prefix = "sctest" + secrets.token_hex(3)
         self.admin_password = secrets.token_urlsafe(12)
         self.ops_token = secrets.token_hex(24)
@@ -88,6 +91,7 @@ class RunningHub:
             "servers": {"name_prefix": self.prefix, "poll_interval": 3, "start_timeout": 90},
             "culler": {"enabled": False},
             "library": {"port": self.library_port},
+            "runner": {"port": self.runner_port},
         }
         for key, value in (extra_settings or {}).items():
             if isinstance(value, dict):

@@ -130,7 +130,8 @@ def test_gitlab():
 
 def test_culler_has_least_privilege():
     c = Config()
-    config.update_services(c, validate({"culler": {"timeout": 600}, "library": {"enabled": False}}), env={})
+    settings = validate({"culler": {"timeout": 600}, "library": {"enabled": False}, "runner": {"enabled": False}})
+    config.update_services(c, settings, env={})
     [service] = c.JupyterHub.services
     assert service["command"][:3] == [sys.executable, "-m", "jupyterhub_idle_culler"]
     assert "--timeout=600" in service["command"]
@@ -141,10 +142,10 @@ def test_culler_has_least_privilege():
 
 def test_ops_token_only_from_environment():
     c = Config()
-    config.update_services(c, validate({"culler": {"enabled": False}, "library": {"enabled": False}}), env={})
+    settings = validate({"culler": {"enabled": False}, "library": {"enabled": False}, "runner": {"enabled": False}})
+    config.update_services(c, settings, env={})
     assert c.JupyterHub.services == []
     c = Config()
-    settings = validate({"culler": {"enabled": False}, "library": {"enabled": False}})
     config.update_services(c, settings, env={"STATCOMMONS_API_TOKEN": "t0k"})
     assert c.JupyterHub.services == [{"name": "ops", "api_token": "t0k", "display": False}]
     assert c.JupyterHub.load_roles == [{"name": "admin", "services": ["ops"]}]
@@ -158,7 +159,8 @@ def test_apply_config_sets_everything():
 
 def _library_config(settings: dict | None = None, env: dict | None = None) -> Config:
     c = Config()
-    config.update_services(c, validate({"culler": {"enabled": False}, **(settings or {})}), env=env or {})
+    runner_off = {"runner": {"enabled": False}}
+    config.update_services(c, validate({"culler": {"enabled": False}, **runner_off, **(settings or {})}), env=env or {})
     return c
 
 
@@ -202,3 +204,50 @@ def test_library_roles_users_read_and_submit_curators_review():
     assert roles["library-admin"]["users"] == ["root1"]
     # The service itself needs nothing from the hub's API: it has no role.
     assert not any("library" in role.get("services", []) for role in roles.values())
+
+
+def _runner_config(settings: dict | None = None, env: dict | None = None) -> Config:
+    c = Config()
+    config.update_services(c, validate({"culler": {"enabled": False}, **(settings or {})}), env=env or {})
+    return c
+
+
+def test_runner_is_hub_managed_with_the_engine_and_the_settings():
+    settings = {"runner": {"port": 9124, "concurrency": 3, "time_limit": 60, "mem_limit": "1G"}}
+    c = _runner_config({**settings, "servers": {"name_prefix": "sc"}}, env={"DOCKER_HOST": "unix:///e.sock"})
+    service = {s["name"]: s for s in c.JupyterHub.services}["runner"]
+    assert service["url"] == "http://127.0.0.1:9124"
+    assert service["command"][:3] == [sys.executable, "-m", "statcommons.runner"]
+    for option in ("--concurrency=3", "--time-limit=60", "--mem-limit=1G", "--name-prefix=sc", "--network=host"):
+        assert option in service["command"]
+    assert "--library-url=http://127.0.0.1:8082/services/library/" in service["command"]
+    assert service["environment"] == {"DOCKER_HOST": "unix:///e.sock"}
+    assert {"custom:runner:run", "custom:runner:admin", "custom:library:runs"} <= set(c.JupyterHub.custom_scopes)
+
+
+def test_runner_roles_users_run_curators_see_all_service_least_privilege():
+    c = _runner_config({"auth": {"admin_users": ["root1"]}, "library": {"curators_group": "reviewers"}})
+    roles = {role["name"]: role for role in c.JupyterHub.load_roles}
+    assert {"access:services!service=runner", "custom:runner:run"} <= set(roles["user"]["scopes"])
+    assert "custom:runner:admin" not in roles["user"]["scopes"]
+    assert "custom:library:read" in roles["user"]["scopes"]  # the library's grants stay
+    assert "custom:runner:admin" in roles["runner-admin"]["scopes"]
+    assert roles["runner-admin"]["groups"] == ["reviewers"]
+    assert roles["runner-admin"]["users"] == ["root1"]
+    # The service reads the catalogue and records runs: nothing of the hub's API.
+    assert roles["runner"] == {
+        "name": "runner",
+        "description": roles["runner"]["description"],
+        "scopes": ["custom:library:read", "custom:library:runs"],
+        "services": ["runner"],
+    }
+
+
+def test_runner_without_the_library_has_no_library_role():
+    c = _runner_config({"library": {"enabled": False}})
+    [service] = c.JupyterHub.services
+    assert not any(part.startswith("--library-url") for part in service["command"])
+    roles = {role["name"]: role for role in c.JupyterHub.load_roles}
+    assert "runner" not in roles
+    assert roles["user"]["scopes"] == ["self", "access:services!service=runner", "custom:runner:run"]
+    assert set(c.JupyterHub.custom_scopes) == {"custom:runner:run", "custom:runner:admin"}

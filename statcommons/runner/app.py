@@ -1,0 +1,165 @@
+"""The runner service's tornado application and its start.
+
+The hub starts it (``python -m statcommons.runner``, see :func:`statcommons.config.update_services`)
+with the engine in ``DOCKER_HOST``, its own hub token in ``JUPYTERHUB_API_TOKEN`` and the
+settings as options. At start it recovers from an earlier stop (:meth:`Runner.start`), then
+runs the queue, the scheduler and the API under ``JUPYTERHUB_SERVICE_PREFIX``. It writes its
+process id to ``runner.pid`` in its state folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+from pathlib import Path
+
+import docker
+from jupyterhub.services.auth import HubOAuth, HubOAuthCallbackHandler
+from jupyterhub.utils import url_path_join
+from tornado import web
+from tornado.httpserver import HTTPServer
+from tornado.log import enable_pretty_logging
+
+from ..serverspec import parse_size
+from . import api
+from .executor import Executor, Options
+from .openapi import openapi
+from .runs import Limits, Runner
+from .scheduler import Scheduler
+from .sources import Library, LibraryError
+from .store import Schedule, Store
+
+log = logging.getLogger("statcommons.runner")
+
+
+class OpenAPIHandler(api.BaseHandler):
+    """``GET /api/openapi.json``: readable without logging in."""
+
+    def get(self) -> None:
+        self.write_json(self.settings["openapi"])
+
+
+class IndexHandler(api.BaseHandler):
+    """``GET /``: where the API is."""
+
+    def get(self) -> None:
+        self.write_json(
+            {"service": "runner", "api": f"{self.prefix}api/runs", "openapi": f"{self.prefix}api/openapi.json"}
+        )
+
+
+def handlers(prefix: str) -> list[tuple]:
+    def route(path: str) -> str:
+        return url_path_join(prefix, path)
+
+    return [
+        (route("oauth_callback"), HubOAuthCallbackHandler),
+        (route("api/openapi.json"), OpenAPIHandler),
+        (route("api/runs"), api.RunsHandler),
+        (route(r"api/runs/([^/]+)"), api.RunHandler),
+        (route(r"api/runs/([^/]+)/notebook"), api.RunNotebookHandler),
+        (route("api/schedules"), api.SchedulesHandler),
+        (route(r"api/schedules/([^/]+)"), api.ScheduleHandler),
+        (route("api/user"), api.UserHandler),
+        (route(r"api/.*"), api.NotFoundHandler),
+        (prefix, IndexHandler),
+    ]
+
+
+def make_app(runner: Runner, scheduler: Scheduler, *, prefix: str, hub_auth: HubOAuth | None = None):
+    hub_auth = hub_auth or HubOAuth(api_url=os.environ.get("JUPYTERHUB_API_URL"), cache_max_age=60)
+    hub_auth.allow_token_in_url = False  # tokens in URLs end up in logs and browser history
+    return web.Application(
+        handlers(prefix),
+        runner=runner,
+        scheduler=scheduler,
+        prefix=prefix,
+        hub_auth=hub_auth,
+        openapi=openapi(prefix),
+        cookie_secret=os.urandom(32),
+        xsrf_cookies=False,  # HubOAuth checks XSRF for cookie-authenticated requests itself
+    )
+
+
+def _ulimits(text: str) -> dict[str, int]:
+    pairs = (part.split("=", 1) for part in text.split(",") if part)
+    return {name: int(value) for name, value in pairs}
+
+
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m statcommons.runner", description=__doc__.splitlines()[0])
+    parser.add_argument("--state", type=Path, required=True, help="the runner's folder: runs, pid file, database")
+    parser.add_argument("--image", default="statcommons/lab:latest")
+    parser.add_argument("--concurrency", type=int, default=2, help="runs at a time; the others wait")
+    parser.add_argument("--time-limit", type=int, default=3600, help="seconds a run may take")
+    parser.add_argument("--mem-limit", default="2G", help="memory of a run, swap included")
+    parser.add_argument("--name-prefix", default="statcommons", help="prefix of container and home volume names")
+    parser.add_argument("--network", default="host", help="host, or the Docker network of users' servers")
+    parser.add_argument("--ulimits", type=_ulimits, default={"nofile": 20000, "nproc": 4096})
+    parser.add_argument("--shared-notebooks", type=Path, help="the folder shared_path items point into")
+    parser.add_argument("--datasets", type=Path, help="the data sets folder mounted beside shared notebooks")
+    parser.add_argument("--library-url", help="the library service, e.g. http://127.0.0.1:8082/services/library/")
+    return parser.parse_args(argv)
+
+
+async def _serve(args: argparse.Namespace) -> None:
+    args.state.mkdir(parents=True, exist_ok=True)
+    (args.state / "runner.pid").write_text(str(os.getpid()))
+    store = Store(os.environ.get("STATCOMMONS_RUNNER_DB") or f"sqlite:///{args.state / 'runner.sqlite'}")
+    client = docker.DockerClient(base_url=os.environ.get("DOCKER_HOST") or None, timeout=120)
+    options = Options(
+        image=args.image,
+        name_prefix=args.name_prefix,
+        network=args.network,
+        ulimits=args.ulimits,
+        shared_notebooks=args.shared_notebooks,
+        datasets=args.datasets,
+    )
+    executor = Executor(client, options, args.state, threads=2 * args.concurrency + 4)
+    token = os.environ.get("JUPYTERHUB_API_TOKEN", "")
+    library = Library(args.library_url, token) if args.library_url else None
+    limits = Limits(image=args.image, time_limit=args.time_limit, mem_limit=parse_size(args.mem_limit))
+    runner = Runner(store, executor, limits, args.concurrency, library)
+    if await executor.call(executor.image_id) is None:
+        log.warning("the image %s is not on the engine: runs will fail until it is built", args.image)
+    await runner.start()
+
+    async def fire(schedule: Schedule) -> int:
+        fields = {"parameters": schedule.parameters, "schedule": schedule.id}
+        if schedule.item is None:
+            return runner.submit(schedule.user, path=schedule.path, **fields).id
+        try:
+            source = await runner.item_source(schedule.item)
+        except (LibraryError, ValueError) as e:
+            error = f"the library item {schedule.item!r} cannot be run: {e}"
+            return runner.record_failure(schedule.user, error, item=schedule.item, **fields).id
+        return runner.submit(schedule.user, item=schedule.item, source=source, **fields).id
+
+    scheduler = Scheduler(store, fire)
+    scheduler.start()
+    prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/services/runner/")
+    app = make_app(runner, scheduler, prefix=prefix)
+    bind = os.environ.get("JUPYTERHUB_SERVICE_URL", "http://127.0.0.1:8083")
+    host, port = bind.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)
+    server = HTTPServer(app, xheaders=True, max_body_size=16 * 1024**2)
+    server.listen(int(port), host)
+    log.info("runner at %s%s: %s runs at a time, image %s", bind.rstrip("/"), prefix, args.concurrency, args.image)
+    stop = asyncio.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        asyncio.get_running_loop().add_signal_handler(signum, stop.set)
+    await stop.wait()
+    log.info("runner stopping: running runs are retried at the next start")
+    server.stop()
+    scheduler.stop()
+    await runner.stop()
+    executor.close()
+    store.close()
+
+
+def main(argv: list[str] | None = None) -> None:
+    enable_pretty_logging()
+    logging.getLogger().setLevel(logging.INFO)
+    asyncio.run(_serve(_arguments(argv)))

@@ -1,0 +1,391 @@
+"""Running one notebook in a fresh container of the user image, through the same engine as users' servers.
+
+Each run gets a container named ``<prefix>-runner.<id>`` (a dot never appears in a user's
+container name, so the two cannot collide), labelled with the runner's prefix, running as
+uid 1000 (never root) with every capability dropped, no new privileges, the engine's
+ulimits, the run's memory limit (swap included) and the network of users' servers. What it
+sees:
+
+* a user's own notebook (``path``): that user's home volume at ``/home/jovyan``, and nothing
+  of anyone else's;
+* a library notebook: no home; ``shared_path`` mounts the workspace's ``shared-notebooks/``
+  and ``datasets/`` read-only at ``/home/jovyan/shared-notebooks`` and ``/home/jovyan/datasets``;
+  ``attached`` gets the file the library keeps, downloaded beforehand; ``repository`` is cloned
+  (``git clone --depth 1``) inside the container, which needs the network.
+
+The run's folder on the host (spec, driver, a downloaded notebook) is mounted read-only at
+``/statcommons-run``. The container writes the executed notebook and ``result.json`` inside
+itself; the runner copies them out of the stopped container (a tar stream, regular files
+only, size-capped), so user code never writes to the host's disk nor plants links there.
+The time limit is the runner's: past it the container is killed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import shutil
+import tarfile
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import docker
+from docker.types import Ulimit
+
+from ..serverspec import GID, HOME, UID, home_volume
+from .store import now
+
+RUN_DIR = "/statcommons-run"
+OUT_DIR = "/tmp/statcommons-run"
+CLONE_DIR = "/tmp/statcommons-clone"
+DRIVER = Path(__file__).with_name("incontainer.py")
+MAX_OUTPUT = 200 * 1024**2  # the executed notebook and result together, as a tar stream
+LABEL = "org.statcommons.runner"
+
+
+class SourceError(Exception):
+    """A notebook that cannot be found or fetched; ``str()`` says why."""
+
+
+@dataclass(frozen=True)
+class Options:
+    """What every run container gets, from the settings."""
+
+    image: str
+    name_prefix: str
+    network: str = "host"
+    ulimits: dict = field(default_factory=lambda: {"nofile": 20000, "nproc": 4096})
+    shared_notebooks: Path | None = None
+    datasets: Path | None = None
+
+
+@dataclass
+class Outcome:
+    """How a run ended, as recorded."""
+
+    status: str
+    error: str | None = None
+    failing_cell: dict | None = None
+    notebook: bytes | None = None
+    duration: float | None = None
+
+
+@dataclass
+class Plan:
+    """Mounts and the driver's spec for one run."""
+
+    volumes: dict[str, dict]
+    spec: dict[str, Any]
+    files: dict[str, bytes] = field(default_factory=dict)
+
+
+def size_text(size: int) -> str:
+    for unit, factor in (("G", 1024**3), ("M", 1024**2), ("K", 1024)):
+        if size >= factor and size % factor == 0:
+            return f"{size // factor}{unit}"
+    return f"{size} bytes"
+
+
+def plan(run, options: Options, attached: bytes | None = None) -> Plan:
+    """The mounts and spec of a run, from its ``path`` or its library ``source``. Raises :class:`SourceError`."""
+    spec: dict[str, Any] = {"output_dir": OUT_DIR, "parameters": run.parameters or {}, "clone": None}
+    volumes: dict[str, dict] = {}
+    files: dict[str, bytes] = {}
+    if run.path is not None:
+        notebook = PurePosixPath(HOME, run.path)
+        volumes[home_volume(options.name_prefix, run.user)] = {"bind": HOME, "mode": "rw"}
+        spec.update(input=str(notebook), cwd=str(notebook.parent))
+        return Plan(volumes, spec)
+    source = run.source or {}
+    if "shared_path" in source:
+        shared = source["shared_path"]
+        relative = PurePosixPath(shared).relative_to("shared-notebooks")
+        folder = options.shared_notebooks
+        if folder is None or not (folder / relative).is_file():
+            raise SourceError(f"the library names {shared}, which is not in this workspace's shared notebooks")
+        volumes[str(folder)] = {"bind": f"{HOME}/shared-notebooks", "mode": "ro"}
+        if options.datasets is not None and options.datasets.is_dir():
+            volumes[str(options.datasets)] = {"bind": f"{HOME}/datasets", "mode": "ro"}
+        notebook = PurePosixPath(HOME, shared)
+        spec.update(input=str(notebook), cwd=str(notebook.parent))
+    elif "attached" in source:
+        if attached is None:
+            raise SourceError(f"the library has no notebook file for {run.item!r}")
+        name = "notebook.ipynb"
+        files[name] = attached
+        spec.update(input=f"{RUN_DIR}/{name}", cwd=HOME)
+    elif "repository" in source:
+        notebook = PurePosixPath(CLONE_DIR, source["path"])
+        spec["clone"] = {"repository": source["repository"], "branch": source["branch"], "dest": CLONE_DIR}
+        spec.update(input=str(notebook), cwd=str(notebook.parent))
+    else:
+        raise SourceError(f"the library item {run.item!r} does not say where its notebook is")
+    return Plan(volumes, spec, files)
+
+
+# --- reading what the container left -----------------------------------------
+
+
+def _tags(cell: dict) -> list:
+    return (cell.get("metadata") or {}).get("tags") or []
+
+
+def failing_cell(notebook: dict | None) -> dict | None:
+    """The cell that failed (an error output) or was running when the run stopped.
+
+    ``index`` counts the notebook's cells as its author wrote them (0 is the first), leaving
+    out the parameters cell papermill injects and the error banners it adds.
+    """
+    if not isinstance(notebook, dict):
+        return None
+    index = -1
+    for cell in notebook.get("cells") or []:
+        if not isinstance(cell, dict):
+            continue
+        tags = _tags(cell)
+        if "injected-parameters" in tags or "papermill-error-cell-tag" in tags:
+            continue
+        index += 1
+        if cell.get("cell_type") != "code":
+            continue
+        papermill = (cell.get("metadata") or {}).get("papermill") or {}
+        errors = [o for o in cell.get("outputs") or [] if isinstance(o, dict) and o.get("output_type") == "error"]
+        if errors or papermill.get("status") in ("failed", "running") or papermill.get("exception"):
+            source = cell.get("source") or ""
+            source = "".join(source) if isinstance(source, list) else str(source)
+            found: dict[str, Any] = {
+                "index": index,
+                "execution_count": cell.get("execution_count"),
+                "source": source[:1000],
+            }
+            if errors:
+                found["error"] = f"{errors[0].get('ename', 'Error')}: {errors[0].get('evalue', '')}".strip()
+            return found
+    return None
+
+
+def outcome(
+    *,
+    exit_code: int | None,
+    oom_killed: bool,
+    stopped_by: str | None,
+    result: dict | None,
+    notebook: dict | None,
+    time_limit: int,
+    mem_limit: int,
+    log_tail: str = "",
+) -> tuple[str, str | None, dict | None]:
+    """(status, error, failing cell) of a stopped container. Pure: unit-tested without an engine."""
+    cell = failing_cell(notebook)
+    if stopped_by == "cancel":
+        return "cancelled", "cancelled before it finished", cell
+    if stopped_by == "timeout":
+        where = f" while cell {cell['index']} was running" if cell else ""
+        return "timeout", f"stopped at the time limit of {time_limit} s{where}", cell
+    if exit_code == 0 and result and result.get("ok"):
+        return "succeeded", None, None
+    oom = oom_killed or bool(result and result.get("oom_kills")) or (exit_code == 137 and not result)
+    if oom:
+        where = f" in cell {cell['index']}" if cell else ""
+        return "failed", f"stopped by the memory limit of {size_text(mem_limit)}{where} (OOM-killed)", cell
+    if result and result.get("ename"):
+        error = f"{result['ename']}: {result.get('evalue', '')}".strip().rstrip(":")
+        if cell and cell.get("error"):
+            error = cell["error"]
+        return "failed", error, cell
+    lines = [line for line in log_tail.strip().splitlines() if line.strip()]
+    reason = lines[-1][:500] if lines else f"the container exited with status {exit_code}"
+    return "failed", reason, cell
+
+
+def read_output(stream, limit: int = MAX_OUTPUT) -> tuple[dict | None, bytes | None, str | None]:
+    """(result, executed notebook bytes, problem) from the tar stream of the container's output folder."""
+    with tempfile.SpooledTemporaryFile(max_size=8 * 1024**2) as spool:
+        size = 0
+        for chunk in stream:
+            size += len(chunk)
+            if size > limit:
+                return None, None, f"the run's output is larger than {size_text(limit)}: not kept"
+            spool.write(chunk)
+        spool.seek(0)
+        result = notebook = None
+        try:
+            with tarfile.open(fileobj=spool, mode="r|") as tar:
+                for member in tar:
+                    name = PurePosixPath(member.name).name
+                    if not member.isreg() or name not in ("result.json", "output.ipynb"):
+                        continue
+                    data = tar.extractfile(member).read()
+                    if name == "result.json":
+                        try:
+                            loaded = json.loads(data)
+                            result = loaded if isinstance(loaded, dict) else None
+                        except ValueError:
+                            result = None
+                    else:
+                        notebook = data
+        except tarfile.TarError as e:
+            return None, None, f"the run's output could not be read: {e}"
+    return result, notebook, None
+
+
+# --- the engine ----------------------------------------------------------------
+
+
+class Executor:
+    """Starts, watches, stops and removes run containers; blocking engine calls run in its own threads."""
+
+    def __init__(self, client: docker.DockerClient, options: Options, workdir: Path, threads: int = 8):
+        self.client = client
+        self.options = options
+        self.workdir = workdir
+        self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="runner-engine")
+
+    async def call(self, fn, *args, **kwargs):
+        return await asyncio.get_running_loop().run_in_executor(self.pool, functools.partial(fn, *args, **kwargs))
+
+    def container_name(self, run_id: int) -> str:
+        return f"{self.options.name_prefix}-runner.{run_id}"
+
+    def run_dir(self, run_id: int) -> Path:
+        return self.workdir / "runs" / str(run_id)
+
+    def home_exists(self, user: str) -> bool:
+        try:
+            self.client.volumes.get(home_volume(self.options.name_prefix, user))
+            return True
+        except docker.errors.NotFound:
+            return False
+
+    def image_id(self) -> str | None:
+        try:
+            return self.client.images.get(self.options.image).id
+        except docker.errors.ImageNotFound:
+            return None
+
+    def _write_inputs(self, run, plan_: Plan) -> Path:
+        folder = self.run_dir(run.id)
+        inputs = folder / "input"
+        shutil.rmtree(inputs, ignore_errors=True)
+        inputs.mkdir(parents=True)
+        (inputs / "spec.json").write_text(json.dumps(plan_.spec))
+        shutil.copyfile(DRIVER, inputs / "driver.py")
+        for name, data in plan_.files.items():
+            (inputs / name).write_bytes(data)
+        for path in [inputs, *inputs.iterdir()]:
+            path.chmod(0o755 if path.is_dir() else 0o644)  # readable by uid 1000, writable by no one there
+        return inputs
+
+    def _create(self, run, plan_: Plan, inputs: Path):
+        options = self.options
+        volumes = {**plan_.volumes, str(inputs): {"bind": RUN_DIR, "mode": "ro"}}
+        return self.client.containers.create(
+            run.image,
+            ["python", f"{RUN_DIR}/driver.py"],
+            name=self.container_name(run.id),
+            user=f"{UID}:{GID}",
+            working_dir=HOME,
+            environment={"HOME": HOME, "PYTHONUNBUFFERED": "1", "STATCOMMONS_RUN": str(run.id)},
+            labels={LABEL: options.name_prefix, "org.statcommons.run": str(run.id), "org.statcommons.user": run.user},
+            network_mode=options.network,
+            volumes=volumes,
+            mem_limit=run.mem_limit,
+            memswap_limit=run.mem_limit,
+            ulimits=[Ulimit(name=k, soft=v, hard=v) for k, v in sorted(options.ulimits.items())],
+            cap_drop=["ALL"],
+            security_opt=["no-new-privileges"],
+        )
+
+    async def execute(self, run, plan_: Plan, cancel: asyncio.Event, on_start) -> Outcome:
+        """Run it to the end, the time limit or a cancel; the container is removed afterwards."""
+        inputs = self._write_inputs(run, plan_)
+        await self.remove(self.container_name(run.id))  # a leftover of an earlier attempt
+        try:
+            container = await self.call(self._create, run, plan_, inputs)
+        except docker.errors.ImageNotFound:
+            return Outcome("failed", f"the image {run.image} is not on the engine: build it (make images)")
+        try:
+            clock = time.monotonic()
+            await self.call(container.start)
+            await on_start(now(), container.attrs.get("Image"))
+            return await self._watch(run, container, cancel, clock)
+        finally:
+            await self.remove(container.name)
+
+    async def _watch(self, run, container, cancel: asyncio.Event, clock: float) -> Outcome:
+        waiting = asyncio.ensure_future(self.call(container.wait, timeout=run.time_limit + 300))
+        cancelled = asyncio.ensure_future(cancel.wait())
+        remaining = run.time_limit - (time.monotonic() - clock)
+        done, _ = await asyncio.wait({waiting, cancelled}, timeout=max(remaining, 0), return_when="FIRST_COMPLETED")
+        stopped_by = None
+        if waiting not in done:
+            stopped_by = "cancel" if cancelled in done else "timeout"
+            try:
+                await self.call(container.kill)
+            except docker.errors.APIError:
+                pass  # it stopped meanwhile
+        cancelled.cancel()
+        try:
+            status = await waiting
+        except Exception:
+            status = {}
+        duration = round(time.monotonic() - clock, 2)
+        await self.call(container.reload)
+        state = container.attrs.get("State") or {}
+        exit_code = status.get("StatusCode", state.get("ExitCode"))
+        result, notebook_bytes, problem = await self.call(self._output, container)
+        log_tail = (await self.call(container.logs, tail=200)).decode(errors="replace")
+        self.run_dir(run.id).joinpath("log.txt").write_text(log_tail)
+        notebook = None
+        if notebook_bytes:
+            try:
+                notebook = json.loads(notebook_bytes)
+            except ValueError:
+                notebook = None
+        status_, error, cell = outcome(
+            exit_code=exit_code,
+            oom_killed=bool(state.get("OOMKilled")),
+            stopped_by=stopped_by,
+            result=result,
+            notebook=notebook,
+            time_limit=run.time_limit,
+            mem_limit=run.mem_limit,
+            log_tail=log_tail,
+        )
+        if problem and status_ == "succeeded":
+            error = problem
+        return Outcome(status_, error, cell, notebook_bytes, duration)
+
+    def _output(self, container) -> tuple[dict | None, bytes | None, str | None]:
+        try:
+            stream, _ = container.get_archive(OUT_DIR)
+        except docker.errors.NotFound:
+            return None, None, None
+        return read_output(stream)
+
+    async def remove(self, name: str) -> None:
+        try:
+            await self.call(self._remove, name)
+        except docker.errors.APIError:
+            pass
+
+    def _remove(self, name: str) -> None:
+        try:
+            self.client.containers.get(name).remove(force=True)
+        except docker.errors.NotFound:
+            pass
+
+    def leftovers(self) -> list[str]:
+        """Names of run containers of this runner's prefix (after a crash, every one is left over)."""
+        listed = self.client.containers.list(
+            all=True, filters={"label": f"{LABEL}={self.options.name_prefix}"}, ignore_removed=True
+        )
+        return [c.name for c in listed]
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,222 @@
+"""The queue of runs: workers up to the concurrency limit, cancelling, and recovery after a crash.
+
+Every run is recorded ``queued`` first; a worker claims it (``running``) before its container
+exists, so whatever moment the runner is killed at, its next start finds the run:
+:meth:`Runner.start` removes every container of this runner that is left, marks the runs
+that were ``running`` as ``interrupted`` and queues one retry of each (``retry_of``), and
+queues again the runs that were waiting. After each run of a library notebook the runner
+records how it ended in the library (``PUT api/items/{id}/last-run``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from .executor import Executor, Outcome, SourceError, plan
+from .sources import Library, LibraryError, notebook_source
+from .store import Run, Store, iso, now
+
+log = logging.getLogger("statcommons.runner")
+
+CANCEL_WAIT = 60  # seconds DELETE waits for a running run to stop
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The defaults and ceilings of a run, from the settings."""
+
+    image: str
+    time_limit: int
+    mem_limit: int
+
+
+class Runner:
+    def __init__(self, store: Store, executor: Executor, limits: Limits, concurrency: int, library: Library | None):
+        self.store = store
+        self.executor = executor
+        self.limits = limits
+        self.concurrency = concurrency
+        self.library = library
+        self.queue: asyncio.Queue[int] = asyncio.Queue()
+        self.cancels: dict[int, asyncio.Event] = {}
+        self.finished: dict[int, asyncio.Event] = {}
+        self.cancelled_by: dict[int, str] = {}
+        self.workers: list[asyncio.Task] = []
+        self.background: set[asyncio.Task] = set()
+
+    # --- start and stop ------------------------------------------------------
+
+    async def start(self) -> None:
+        for name in await self.executor.call(self.executor.leftovers):
+            log.warning("removing container %s, left by an earlier runner process", name)
+            await self.executor.remove(name)
+        for interrupted, retry in self.store.recover("interrupted: the runner stopped during the run"):
+            log.warning(
+                "run %s was interrupted by a stop of the runner%s",
+                interrupted.id,
+                f"; retrying it as run {retry.id}" if retry else " (a retry already: not retried again)",
+            )
+            self._record_in_library(interrupted)
+        for run in self.store.queued():
+            self.queue.put_nowait(run.id)
+        self.workers = [asyncio.create_task(self._worker()) for _ in range(self.concurrency)]
+
+    async def stop(self) -> None:
+        """Stop taking runs and remove the running containers; their records say ``running`` until the next start."""
+        for worker in self.workers:
+            worker.cancel()
+        names = [self.executor.container_name(run_id) for run_id in self.cancels]
+        await asyncio.gather(*(self.executor.remove(name) for name in names), return_exceptions=True)
+
+    # --- submitting and cancelling ---------------------------------------------
+
+    async def item_source(self, item_id: str) -> dict:
+        """Where a library notebook is. Raises LibraryError (404 for an unknown item) or ValueError."""
+        if self.library is None:
+            raise LibraryError(422, "the library is not enabled on this hub")
+        return notebook_source(await self.library.item(item_id))
+
+    def submit(self, user: str, *, time_limit: int | None = None, mem_limit: int | None = None, **fields) -> Run:
+        """Record a run ``queued`` and put it in the queue."""
+        run = self.store.add_run(
+            user=user,
+            image=self.limits.image,
+            time_limit=time_limit or self.limits.time_limit,
+            mem_limit=mem_limit or self.limits.mem_limit,
+            **fields,
+        )
+        self.queue.put_nowait(run.id)
+        return run
+
+    def record_failure(self, user: str, error: str, **fields) -> Run:
+        """A run that could not even be queued (a scheduled library item that is gone), recorded as failed."""
+        limits = {"image": self.limits.image, "time_limit": self.limits.time_limit, "mem_limit": self.limits.mem_limit}
+        run = self.store.add_run(user=user, **limits, **fields)
+        return self.store.update_run(run.id, status="failed", finished=now(), duration=0.0, error=error)
+
+    async def cancel(self, run: Run, who: str) -> Run:
+        """Cancel a queued or running run; returns its record once it has stopped."""
+        stopped = self.store.update_run(
+            run.id,
+            only_if=("queued",),
+            status="cancelled",
+            finished=now(),
+            error=f"cancelled by {who} before it started",
+        )
+        if stopped is not None:
+            self._record_in_library(stopped)
+            return stopped
+        if run.id in self.cancels:
+            self.cancelled_by[run.id] = who
+            self.cancels[run.id].set()
+            try:
+                await asyncio.wait_for(self.finished[run.id].wait(), CANCEL_WAIT)
+            except TimeoutError:
+                pass
+        return self.store.run(run.id)
+
+    # --- running -----------------------------------------------------------------
+
+    async def _worker(self) -> None:
+        while True:
+            run_id = await self.queue.get()
+            try:
+                await self._run(run_id)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("run %s failed in the runner itself", run_id)
+                failed = self.store.update_run(
+                    run_id,
+                    only_if=("running",),
+                    status="failed",
+                    finished=now(),
+                    error="the runner could not complete this run (see the runner's log)",
+                )
+                if failed:
+                    self._record_in_library(failed)
+            finally:
+                self.cancels.pop(run_id, None)
+                done = self.finished.pop(run_id, None)
+                if done:
+                    done.set()
+
+    async def _run(self, run_id: int) -> None:
+        run = self.store.update_run(
+            run_id, only_if=("queued",), status="running", container=self.executor.container_name(run_id)
+        )
+        if run is None:
+            return  # cancelled while waiting
+        cancel = self.cancels[run_id] = asyncio.Event()
+        self.finished[run_id] = asyncio.Event()
+        log.info("run %s of %s for %s starting", run_id, run.item or run.path, run.user)
+        result = await self._execute(run, cancel)
+        if result.status == "cancelled":
+            result.error = f"cancelled by {self.cancelled_by.pop(run_id, 'someone')}"
+        notebook = None
+        if result.notebook:
+            folder = self.executor.run_dir(run_id)
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / "output.ipynb").write_bytes(result.notebook)
+            notebook = "output.ipynb"
+        done = self.store.update_run(
+            run_id,
+            only_if=("running",),
+            status=result.status,
+            finished=now(),
+            duration=result.duration,
+            error=result.error,
+            failing_cell=result.failing_cell,
+            notebook=notebook,
+        )
+        log.info("run %s ended %s%s", run_id, result.status, f": {result.error}" if result.error else "")
+        if done:
+            self._record_in_library(done)
+
+    async def _execute(self, run: Run, cancel: asyncio.Event) -> Outcome:
+        attached = None
+        if run.path is not None and not await self.executor.call(self.executor.home_exists, run.user):
+            return Outcome("failed", f"{run.user} has no home volume: start a server once to make it")
+        if run.item is not None and "attached" in (run.source or {}):
+            if self.library is None:
+                return Outcome("failed", "the library is not enabled on this hub")
+            try:
+                attached = await self.library.notebook(run.item)
+            except LibraryError as e:
+                return Outcome("failed", f"the library did not give the notebook of {run.item!r}: {e}")
+        try:
+            plan_ = plan(run, self.executor.options, attached)
+        except SourceError as e:
+            return Outcome("failed", str(e))
+        if cancel.is_set():
+            return Outcome("cancelled")
+
+        async def started(moment, image_id):
+            self.store.update_run(run.id, started=moment, image_id=image_id)
+
+        return await self.executor.execute(run, plan_, cancel, started)
+
+    # --- the library -----------------------------------------------------------------
+
+    def _record_in_library(self, run: Run) -> None:
+        if run.item is None or self.library is None:
+            return
+        task = asyncio.get_running_loop().create_task(self._record(run))
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
+
+    async def _record(self, run: Run, attempts: int = 3) -> None:
+        last_run = {"status": run.status, "finished": iso(run.finished or now()), "run": str(run.id)}
+        if run.error:
+            last_run["error"] = run.error[:2000]
+        for attempt in range(1, attempts + 1):
+            try:
+                await self.library.record(run.item, last_run)
+                return
+            except LibraryError as e:
+                if attempt == attempts or 400 <= e.status < 500:
+                    log.warning("could not record run %s of %r in the library: %s", run.id, run.item, e)
+                    return
+                await asyncio.sleep(2 * attempt)
