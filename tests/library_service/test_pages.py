@@ -298,3 +298,20 @@ def test_errors_are_html_pages(library, reader):
     assert r.status_code == 403
     assert r.headers["Content-Type"].startswith("text/html")
     assert "may not read the library" in r.text
+
+
+def test_every_curated_item_is_found_on_the_search_page(library, reader):
+    missing = []
+    for item in CURATED.values():
+        words = [w for w in re.findall(r"[^\W_]+", item["title"]) if len(w) > 3][:3] or [item["title"]]
+        r = browse(reader, f"{library.url}/", params={"q": " ".join(words)})
+        assert r.status_code == 200
+        pages = [r.text]
+        # The item may be on a later page when the words are common: follow up to three pages.
+        for page in (2, 3):
+            if item["id"] in ITEM_LINK.findall(pages[-1]):
+                break
+            pages.append(browse(reader, f"{library.url}/", params={"q": " ".join(words), "page": page}).text)
+        if not any(item["id"] in ITEM_LINK.findall(text) for text in pages):
+            missing.append((item["id"], words))
+    assert missing == []
