@@ -13,6 +13,7 @@ the words found in ``<mark>``, the only markup they produce.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import unicodedata
@@ -76,8 +77,11 @@ def tsquery(words: list[str]) -> str:
 
 
 def _pattern(words: list[str]) -> re.Pattern | None:
-    if not words:
-        return None
+    return _compiled(tuple(words)) if words else None
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(words: tuple[str, ...]) -> re.Pattern:
     alternatives = "|".join(re.escape(word) for word in sorted(words, key=len, reverse=True))
     return re.compile(rf"(?<![^\W_])(?:{alternatives})[^\W_]*", re.IGNORECASE)
 
@@ -98,8 +102,11 @@ def highlight(text: str, words: list[str]) -> str:
 
 def plain(markdown: str) -> str:
     """Markdown as one line of plain text: link targets, emphasis and heading marks removed."""
-    text = _MARKDOWN_LINK.sub(r"\1", markdown)
-    text = _MARKDOWN_EMPHASIS.sub("", _MARKDOWN_LINE_MARKS.sub("", text))
+    # Most summaries have no link or emphasis: skip the slower patterns when their characters are absent.
+    text = _MARKDOWN_LINK.sub(r"\1", markdown) if "[" in markdown else markdown
+    text = _MARKDOWN_LINE_MARKS.sub("", text)
+    if "*" in text or "`" in text or "_" in text:
+        text = _MARKDOWN_EMPHASIS.sub("", text)
     return _SPACE.sub(" ", text).strip()
 
 
