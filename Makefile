@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test test-unit lint bench images engine-deps browser-deps postgres-deps deps
+.PHONY: run test test-unit lint bench bench-runner images engine-deps browser-deps postgres-deps deps
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	@PYTHON=$(PYTHON) scripts/install-system.sh base
@@ -50,3 +50,8 @@ test-unit: deps
 ## bench: spawn latency through the hub next to a bare container start
 bench: deps engine-deps images
 	@$(PY) benchmarks/spawn.py
+	@$(PY) benchmarks/runner.py
+
+## bench-runner: notebook runner overhead and throughput next to bare papermill in a running container
+bench-runner: deps engine-deps images
+	@$(PY) benchmarks/runner.py $(BENCH_ARGS)

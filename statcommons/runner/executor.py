@@ -46,6 +46,10 @@ CLONE_DIR = "/tmp/statcommons-clone"
 DRIVER = Path(__file__).with_name("incontainer.py")
 MAX_OUTPUT = 200 * 1024**2  # the executed notebook and result together, as a tar stream
 LABEL = "org.statcommons.runner"
+ENDED_STATES = ("exited", "dead")
+STOPPED_GRACE = 3  # seconds Podman may show "stopped" before "exited"
+POLL_FAST, POLL_SLOW = 0.1, 0.5  # seconds between looks at a running container
+KILL_WAIT = 30  # seconds a killed container may take to stop
 
 
 class SourceError(Exception):
@@ -94,6 +98,8 @@ def size_text(size: int) -> str:
 def plan(run, options: Options, attached: bytes | None = None) -> Plan:
     """The mounts and spec of a run, from its ``path`` or its library ``source``. Raises :class:`SourceError`."""
     spec: dict[str, Any] = {"output_dir": OUT_DIR, "parameters": run.parameters or {}, "clone": None}
+    # A kernel may start slowly on a busy machine: the run's own time limit is what bounds it.
+    spec["start_timeout"] = max(60, min(run.time_limit, 600))
     volumes: dict[str, dict] = {}
     files: dict[str, bytes] = {}
     if run.path is not None:
@@ -318,26 +324,16 @@ class Executor:
             await self.remove(container.name)
 
     async def _watch(self, run, container, cancel: asyncio.Event, clock: float) -> Outcome:
-        waiting = asyncio.ensure_future(self.call(container.wait, timeout=run.time_limit + 300))
-        cancelled = asyncio.ensure_future(cancel.wait())
-        remaining = run.time_limit - (time.monotonic() - clock)
-        done, _ = await asyncio.wait({waiting, cancelled}, timeout=max(remaining, 0), return_when="FIRST_COMPLETED")
-        stopped_by = None
-        if waiting not in done:
-            stopped_by = "cancel" if cancelled in done else "timeout"
+        stopped_by = await self._wait_exit(container, cancel, clock + run.time_limit)
+        if stopped_by:
             try:
                 await self.call(container.kill)
             except docker.errors.APIError:
                 pass  # it stopped meanwhile
-        cancelled.cancel()
-        try:
-            status = await waiting
-        except Exception:
-            status = {}
+            await self._wait_exit(container, asyncio.Event(), time.monotonic() + KILL_WAIT)
         duration = round(time.monotonic() - clock, 2)
-        await self.call(container.reload)
         state = container.attrs.get("State") or {}
-        exit_code = status.get("StatusCode", state.get("ExitCode"))
+        exit_code = state.get("ExitCode")
         result, notebook_bytes, problem = await self.call(self._output, container)
         log_tail = (await self.call(container.logs, tail=200)).decode(errors="replace")
         self.run_dir(run.id).joinpath("log.txt").write_text(log_tail)
@@ -361,12 +357,53 @@ class Executor:
             error = problem
         return Outcome(status_, error, cell, notebook_bytes, duration)
 
-    def _output(self, container) -> tuple[dict | None, bytes | None, str | None]:
-        try:
-            stream, _ = container.get_archive(OUT_DIR)
-        except docker.errors.NotFound:
-            return None, None, None
-        return read_output(stream)
+    async def _wait_exit(self, container, cancel: asyncio.Event, deadline: float) -> str | None:
+        """Poll the container until it exits (None), is cancelled (``"cancel"``) or passes ``deadline`` (``"timeout"``).
+
+        Polled rather than awaited with the engine's wait call: Podman's Docker-compatible
+        wait keeps its service busy, and on a small machine that slows the run itself about
+        twofold. Often at first, when short runs end, then every half second.
+        """
+        started = time.monotonic()
+        stopped_since = None
+        while True:
+            await self.call(container.reload)
+            status = (container.attrs.get("State") or {}).get("Status")
+            if status in ENDED_STATES:
+                return None
+            if status == "stopped":  # Podman, while it cleans up after the exit: "exited" follows
+                stopped_since = stopped_since or time.monotonic()
+                if time.monotonic() - stopped_since > STOPPED_GRACE:
+                    return None
+            if cancel.is_set():
+                return "cancel"
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return "timeout"
+            interval = POLL_FAST if time.monotonic() - started < 10 else POLL_SLOW
+            try:
+                await asyncio.wait_for(cancel.wait(), min(interval, remaining))
+            except TimeoutError:
+                pass
+
+    def _output(self, container, attempts: int = 6) -> tuple[dict | None, bytes | None, str | None]:
+        """What the driver left in the stopped container.
+
+        Right after the container stops, Podman may still be unmounting it (its cleanup runs
+        beside us), and the folder then looks missing for a moment: asked again, it is there.
+        """
+        for attempt in range(attempts):
+            try:
+                stream, _ = container.get_archive(OUT_DIR)
+                return read_output(stream)
+            except docker.errors.NotFound:
+                if attempt == attempts - 1:
+                    return None, None, None
+            except docker.errors.APIError as e:
+                if attempt == attempts - 1:
+                    return None, None, f"the run's output could not be read: {e}"
+            time.sleep(0.2 * (attempt + 1))
+        return None, None, None
 
     async def remove(self, name: str) -> None:
         try:

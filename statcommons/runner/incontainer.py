@@ -4,7 +4,7 @@ The runner copies this file into the run's read-only folder and starts the conta
 ``python /statcommons-run/driver.py``. It needs only the standard library and papermill (the
 user image has both) and reads ``spec.json`` beside it::
 
-    {"input": ..., "cwd": ..., "output_dir": ..., "parameters": {...},
+    {"input": ..., "cwd": ..., "output_dir": ..., "parameters": {...}, "start_timeout": seconds,
      "clone": {"repository": ..., "branch": ..., "dest": ...} or null}
 
 It writes ``output.ipynb`` (papermill saves it as cells run, so a run stopped at its time
@@ -65,6 +65,7 @@ def main() -> int:
             cwd=spec["cwd"],
             progress_bar=False,
             log_output=True,
+            start_timeout=spec.get("start_timeout", 60),
         )
         result = {"ok": True}
     except Exception as e:  # every failure is reported, none is raised

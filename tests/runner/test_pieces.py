@@ -107,7 +107,7 @@ def test_plans_mount_only_what_a_run_may_see(tmp_path):
     options = Options(image="img", name_prefix="sc", shared_notebooks=shared, datasets=tmp_path / "none")
 
     class Run:
-        user, item, path, parameters, source = "ana", None, "work/n.ipynb", {"x": 1}, None
+        user, item, path, parameters, source, time_limit = "ana", None, "work/n.ipynb", {"x": 1}, None, 60
 
     mine = plan(Run, options)
     assert mine.volumes == {"sc-home-ana": {"bind": "/home/jovyan", "mode": "rw"}}

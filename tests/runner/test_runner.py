@@ -94,8 +94,8 @@ def test_an_own_notebook_runs_with_parameters_and_its_executed_notebook_is_kept(
 
 def test_a_failing_notebook_records_the_cell_and_the_error(homes, batch):
     run = homes.wait(batch["failing"]["id"], "ana")
-    assert run["status"] == "failed"
-    assert run["error"] == "ZeroDivisionError: division by zero"
+    assert run["status"] == "failed", run
+    assert run["error"] == "ZeroDivisionError: division by zero", run
     assert run["failing_cell"]["index"] == 1 and run["failing_cell"]["source"] == "total = x / 0"
     executed = homes.call("GET", f"/runs/{run['id']}/notebook", "ana").json()
     assert any(o.get("output_type") == "error" for c in executed["cells"] for o in c.get("outputs", []))
@@ -123,7 +123,7 @@ def test_library_notebooks_run_and_the_library_shows_their_last_run(homes, batch
     executed = homes.call("GET", f"/runs/{shared['id']}/notebook", "ana").json()
     assert outputs(executed).strip() == "3"  # the shared data set, read beside the shared notebook
     attached = homes.wait(batch["attached"]["id"], "ana")
-    assert attached["status"] == "failed" and "ModuleNotFoundError" in attached["error"]
+    assert attached["status"] == "failed" and "ModuleNotFoundError" in attached["error"], attached
 
     def last_run(item_id):
         return homes.library("GET", f"/items/{item_id}", "bob").json().get("last_run")
