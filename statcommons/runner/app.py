@@ -123,8 +123,11 @@ async def _serve(args: argparse.Namespace) -> None:
     library = Library(args.library_url, token) if args.library_url else None
     limits = Limits(image=args.image, time_limit=args.time_limit, mem_limit=parse_size(args.mem_limit))
     runner = Runner(store, executor, limits, args.concurrency, library)
-    if await executor.call(executor.image_id) is None:
-        log.warning("the image %s is not on the engine: runs will fail until it is built", args.image)
+    try:
+        if await executor.call(executor.image_id) is None:
+            log.warning("the image %s is not on the engine: runs will fail until it is built", args.image)
+    except docker.errors.DockerException as e:
+        log.error("the container engine does not answer: %s", e)
     await runner.start()
 
     async def fire(schedule: Schedule) -> int:

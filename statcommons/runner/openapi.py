@@ -172,7 +172,7 @@ def openapi(prefix: str) -> dict:
                 "get": {
                     "summary": "the caller's schedules, every one for curators and admins",
                     "responses": _answers(
-                        200, {"type": "object", "properties": {"schedules": {"items": schedule_ref}}}
+                        200, {"type": "object", "properties": {"schedules": {"type": "array", "items": schedule_ref}}}
                     ),
                 },
                 "post": {

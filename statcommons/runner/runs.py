@@ -14,6 +14,8 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
+import docker
+
 from .executor import Executor, Outcome, SourceError, plan
 from .sources import Library, LibraryError, notebook_source
 from .store import Run, Store, iso, now
@@ -49,7 +51,12 @@ class Runner:
     # --- start and stop ------------------------------------------------------
 
     async def start(self) -> None:
-        for name in await self.executor.call(self.executor.leftovers):
+        try:
+            leftovers = await self.executor.call(self.executor.leftovers)
+        except docker.errors.DockerException as e:
+            log.error("the container engine does not answer (%s): runs will fail until it does", e)
+            leftovers = []
+        for name in leftovers:
             log.warning("removing container %s, left by an earlier runner process", name)
             await self.executor.remove(name)
         for interrupted, retry in self.store.recover("interrupted: the runner stopped during the run"):
