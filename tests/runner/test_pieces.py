@@ -120,6 +120,10 @@ def test_plans_mount_only_what_a_run_may_see(tmp_path):
         plan(Run, options)
     Run.source = {"attached": "x.ipynb"}
     assert plan(Run, options, attached=b"{}").files == {"notebook.ipynb": b"{}"}
+    Run.source = {"repository": "https://git.example.org/stats/nb.git", "branch": "main", "path": "a/n.ipynb"}
+    cloned = plan(Run, options)
+    assert cloned.volumes == {} and cloned.spec["clone"]["branch"] == "main"
+    assert cloned.spec["input"] == "/tmp/statcommons-clone/a/n.ipynb"
 
 
 def test_cron():
