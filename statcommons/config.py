@@ -312,8 +312,8 @@ def _runner(settings: dict, env: dict, roles: list[dict], ops: bool) -> tuple[di
         roles.append(user_role)
     user_role["scopes"] = [*user_role["scopes"], *use]
     user_role["description"] = user_role.get("description", "Standard user privileges") + ", and running notebooks"
-    admins = {"name": "runner-admin", "description": "See and cancel every notebook run", "scopes": [*use]}
-    admins["scopes"].append(runner_access.ADMIN)
+    admins = {"name": "runner-admin", "description": "See and cancel every notebook run and schedule"}
+    admins["scopes"] = [*use, runner_access.ADMIN]
     admins["users"] = list(settings["auth"]["admin_users"])
     admins["groups"] = [library["curators_group"]]
     if settings["auth"]["type"] == "oidc":
