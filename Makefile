@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test test-unit lint bench bench-runner images engine-deps browser-deps postgres-deps deps
+.PHONY: run test test-unit lint bench bench-runner bench-search images engine-deps browser-deps postgres-deps deps
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	@PYTHON=$(PYTHON) scripts/install-system.sh base
@@ -47,10 +47,15 @@ test: deps engine-deps browser-deps postgres-deps lint images
 test-unit: deps
 	@$(PY) -m pytest tests/unit $(PYTEST_ARGS)
 
-## bench: spawn latency through the hub next to a bare container start
-bench: deps engine-deps images
+## bench: spawn latency through the hub next to a bare container start, then bench-search
+bench: deps engine-deps images postgres-deps
 	@$(PY) benchmarks/spawn.py
 	@$(PY) benchmarks/runner.py
+	@$(PY) benchmarks/search.py
+
+## bench-search: catalogue search at 100,000 items (SQLite and PostgreSQL) next to a plain FTS5 query
+bench-search: deps postgres-deps
+	@$(PY) benchmarks/search.py $(BENCH_ARGS)
 
 ## bench-runner: notebook runner overhead and throughput next to bare papermill in a running container
 bench-runner: deps engine-deps images

@@ -1,0 +1,474 @@
+"""Catalogue search latency: the library store's search next to a plain SQLite FTS5 query over the same rows.
+
+Run from the repository: ``.venv/bin/python benchmarks/search.py`` (``make bench-search``;
+``make bench`` runs it after the spawn benchmark).
+
+The corpus is generated from a seed: ``--items`` items (100,000 by default) whose titles
+(about 8 words), summaries (about 60) and keywords are drawn from a vocabulary of 5,000
+pronounceable pseudo-words with Zipf frequencies (the word of rank r has weight 1/r), with
+authors from a pool of pseudo-names and type, GSBPM codes, topics, organisations, languages
+and licence drawn from the real vocabularies of :mod:`statcommons.library.schema`,
+:mod:`~statcommons.library.gsbpm` and ``topics.yaml``. ``--queries`` queries (1,000) of 1
+to 3 words are drawn by corpus frequency, so common words are frequent in them, as they are
+in what readers type.
+
+Measured, each over the same queries, in one run:
+
+* **baseline**: a plain SQLite FTS5 table of the same rows (title, summary, authors,
+  keywords; the store's tokenizer) queried with ``MATCH ... ORDER BY rank LIMIT 20``, every
+  word a prefix as in the store. It scores every matching row before sorting them.
+* **store**: ``Store.search`` called directly, on SQLite and on PostgreSQL (a throwaway
+  server, :mod:`tests.pgserver`), with the in-memory index (``memory``) and with SQL
+  (``database``), for three variants: ``results`` (``facets=False``), ``filtered`` (the
+  same plus a type or GSBPM phase filter) and ``facets`` (all facet counts).
+
+The series are interleaved: each query goes to every series before the next query, so that
+load from elsewhere on the machine falls on all of them alike; the first 20 queries are not
+timed. The table gives p50, p95 and p99 in milliseconds, their ratios to the baseline's, and
+the target, which is set for 100,000 items through the HTTP API (p95 at most 25 ms for
+results, 50 ms with facet counts; the HTTP layer adds 1 to 3 ms): PASS or MISS. A MISS is a
+result: the exit code is 1 only when the set-up fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import sqlite3
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from statcommons.library import gsbpm, schema, search  # noqa: E402
+from statcommons.library.store import Store  # noqa: E402
+from tests import pgserver  # noqa: E402
+
+TARGET_ITEMS = 100_000
+TARGETS = {"results": 25.0, "filtered": 25.0, "facets": 50.0}  # p95 in ms through the API at TARGET_ITEMS
+VOCABULARY = 5_000
+ZIPF_EXPONENT = 1.0
+WARM_UP = 20
+BATCH = 10_000  # items generated and loaded at a time
+PAGE = 20
+ORGANISATIONS = (
+    "Eurostat", "INSEE", "ISTAT", "Destatis", "Statistics Netherlands", "Statistics Canada", "Statistics Norway",
+    "Statistics Sweden", "Statistics Denmark", "Statistics Finland", "Statistics Austria", "Statistics Poland",
+    "Statistics Estonia", "Statistics Lithuania", "Statistics Portugal", "Statistics Iceland", "INE Spain",
+    "Central Statistics Office Ireland", "Office for National Statistics", "US Census Bureau",
+    "Bureau of Labor Statistics", "Australian Bureau of Statistics", "Stats NZ", "IBGE", "INEGI", "DANE",
+    "Statistics South Africa", "Statistics Korea", "Statistics Bureau of Japan", "UNECE", "OECD", "World Bank",
+    "IMF", "FAO", "ILO", "UN Statistics Division", "European Central Bank", "Swiss Federal Statistical Office",
+    "Statistics Belgium", "Czech Statistical Office",
+)  # fmt: skip
+LANGUAGES = ("en", "fr", "de", "es", "it", "nl", "pt", "pl", "sv", "fi", "da", "no", "et", "lt", "cs", "ja", "ko")
+SYLLABLES = [c + v for c in "bcdfghjklmnprstvz" for v in "aeiou"] + [c + v + "n" for c in "bdgklmst" for v in "aeio"]
+
+
+# --- the corpus ----------------------------------------------------------------
+
+
+def pseudo_words(count: int, rng: np.random.Generator, syllables: tuple[int, int] = (2, 4)) -> list[str]:
+    """``count`` distinct pronounceable words of 2 to 4 syllables."""
+    words: dict[str, None] = {}
+    while len(words) < count:
+        parts = rng.integers(0, len(SYLLABLES), rng.integers(syllables[0], syllables[1] + 1))
+        words.setdefault("".join(SYLLABLES[p] for p in parts))
+    return list(words)
+
+
+@dataclass
+class Corpus:
+    """A seeded catalogue generator; ``counts`` holds how often each vocabulary word was used so far."""
+
+    items: int
+    seed: int
+    vocabulary: list[str] = field(init=False)
+    probabilities: np.ndarray = field(init=False)
+    counts: np.ndarray = field(init=False)
+
+    def __post_init__(self):
+        rng = np.random.default_rng(self.seed)
+        self.vocabulary = pseudo_words(VOCABULARY, rng)
+        weights = 1.0 / np.arange(1, VOCABULARY + 1) ** ZIPF_EXPONENT
+        self.probabilities = weights / weights.sum()
+        self.counts = np.zeros(VOCABULARY, np.int64)
+        first = [w.capitalize() for w in pseudo_words(400, rng, (2, 3))]
+        last = [w.capitalize() for w in pseudo_words(2_000, rng, (2, 4))]
+        self.authors = [f"{first[i % len(first)]} {last[i % len(last)]}" for i in rng.permutation(3_000)]
+        self.codes = sorted(gsbpm.PHASES) + sorted(gsbpm.SUBPROCESSES)
+        self.topics = sorted(schema.topics())
+        self.licences = sorted(schema.LICENCES)
+
+    def batches(self, size: int = BATCH) -> Iterator[list[dict]]:
+        """The items, ``size`` at a time, the same for the same seed."""
+        rng = np.random.default_rng(self.seed + 1)
+        words = np.array(self.vocabulary, dtype=object)
+        for start in range(0, self.items, size):
+            count = min(size, self.items - start)
+            title_lengths = rng.integers(6, 11, count)
+            summary_lengths = rng.integers(45, 76, count)
+            keyword_counts = rng.integers(0, 4, count)
+            length = int(title_lengths.sum() + summary_lengths.sum() + keyword_counts.sum())
+            drawn = rng.choice(VOCABULARY, length, p=self.probabilities)
+            self.counts += np.bincount(drawn, minlength=VOCABULARY)
+            text = words[drawn].tolist()
+            at = 0
+            batch = []
+            for i in range(count):
+                title = text[at : at + title_lengths[i]]
+                at += title_lengths[i]
+                summary = text[at : at + summary_lengths[i]]
+                at += summary_lengths[i]
+                keywords = list(dict.fromkeys(text[at : at + keyword_counts[i]]))
+                at += keyword_counts[i]
+                batch.append(self._item(start + i, title, summary, keywords, rng))
+            yield batch
+
+    def _item(self, n: int, title: list[str], summary: list[str], keywords: list[str], rng) -> dict:
+        kind = schema.TYPES[rng.integers(len(schema.TYPES))]
+        year = int(rng.integers(1995, 2026))
+        month, day, hour, minute = rng.integers(1, 13), rng.integers(1, 29), rng.integers(0, 24), rng.integers(0, 60)
+        languages = ["en"] if rng.random() < 0.6 else []
+        languages += [LANGUAGES[i] for i in rng.choice(len(LANGUAGES), rng.integers(1, 3), replace=False)]
+        licence = "CC-BY-4.0" if rng.random() < 0.4 else self.licences[rng.integers(len(self.licences))]
+        item = {
+            "id": f"bench-{n:07d}",
+            "type": kind,
+            "title": " ".join(title).capitalize(),
+            "summary": " ".join(summary).capitalize() + ".",
+            "authors": list(dict.fromkeys(self.authors[i] for i in rng.integers(0, len(self.authors), 1 + n % 3))),
+            "organisations": [ORGANISATIONS[i] for i in rng.choice(len(ORGANISATIONS), 1 + n % 2, replace=False)],
+            "year": year,
+            "languages": list(dict.fromkeys(languages)),
+            "topics": [self.topics[i] for i in rng.choice(len(self.topics), rng.integers(1, 4), replace=False)],
+            "gsbpm": [self.codes[i] for i in rng.choice(len(self.codes), rng.integers(1, 3), replace=False)],
+            "licence": licence,
+            "created": f"{year}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:00Z",
+        }
+        if keywords:
+            item["keywords"] = keywords
+        if kind == "notebook":
+            item["notebook"] = {"shared_path": f"shared-notebooks/bench/{n}.ipynb"}
+        elif kind == "dataset":
+            item["dataset"] = {"url": f"https://example.org/data/{n}.csv", "formats": ["csv"]}
+        elif kind == "video":
+            item["video"] = {"url": f"https://example.org/videos/{n}"}
+        elif kind == "algorithm":
+            item["algorithm"] = {"repository": f"https://github.com/example/tool-{n}", "language": "Python"}
+        return item
+
+
+@dataclass(frozen=True)
+class Query:
+    """What a reader types, and the filter of the ``filtered`` variant."""
+
+    q: str
+    filter: dict
+
+
+def make_queries(corpus: Corpus, count: int, seed: int) -> list[Query]:
+    """``count`` queries of 1 to 3 words drawn by how often the corpus uses them, with a type or phase filter."""
+    rng = np.random.default_rng(seed + 2)
+    frequencies = corpus.counts / corpus.counts.sum()
+    queries = []
+    for n in range(count):
+        words = rng.choice(VOCABULARY, rng.integers(1, 4), p=frequencies)
+        if n % 2:
+            chosen = {"gsbpm": sorted(gsbpm.PHASES)[rng.integers(len(gsbpm.PHASES))]}
+        else:
+            chosen = {"type": schema.TYPES[rng.integers(len(schema.TYPES))]}
+        queries.append(Query(" ".join(corpus.vocabulary[w] for w in words), chosen))
+    return queries
+
+
+# --- measuring -----------------------------------------------------------------
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Linear-interpolated percentile (q in 0..100) of a non-empty list."""
+    ordered = sorted(values)
+    pos = (len(ordered) - 1) * q / 100
+    low = int(pos)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
+
+
+@dataclass
+class Series:
+    """One measured series: milliseconds per query."""
+
+    label: str
+    variant: str
+    ms: list[float]
+
+    @property
+    def p50(self) -> float:
+        return percentile(self.ms, 50)
+
+    @property
+    def p95(self) -> float:
+        return percentile(self.ms, 95)
+
+    @property
+    def p99(self) -> float:
+        return percentile(self.ms, 99)
+
+
+@dataclass
+class Run:
+    """One series to measure: what to call with each query."""
+
+    label: str
+    variant: str
+    fn: Callable[[Query], object]
+
+
+def measure(runs: list[Run], queries: list[Query]) -> list[Series]:
+    """Time every run on every query, the runs interleaved: each query goes to every run before the next query.
+
+    The first run changes from one query to the next, so that load from elsewhere on the machine
+    falls on every series alike. The first :data:`WARM_UP` queries are not timed; garbage is
+    collected between queries only.
+    """
+    for query in queries[:WARM_UP]:
+        for run in runs:
+            run.fn(query)
+    times: list[list[float]] = [[] for _ in runs]
+    started = time.monotonic()
+    gc.collect()
+    gc.disable()
+    try:
+        for n, query in enumerate(queries, 1):
+            for k in range(len(runs)):
+                i = (n + k) % len(runs)
+                begun = time.perf_counter()
+                runs[i].fn(query)
+                times[i].append((time.perf_counter() - begun) * 1000)
+            if n % 50 == 0:
+                gc.collect()
+            if n % max(1, len(queries) // 10) == 0:
+                print(f"  {n}/{len(queries)} queries, {time.monotonic() - started:.0f}s", flush=True)
+    finally:
+        gc.enable()
+    return [Series(run.label, run.variant, ms) for run, ms in zip(runs, times, strict=True)]
+
+
+def store_runs(label: str, store: Store) -> list[Run]:
+    """The three variants of ``Store.search``."""
+    return [
+        Run(label, "results", lambda query: store.search(query.q, limit=PAGE, facets=False)),
+        Run(label, "filtered", lambda query: store.search(query.q, **query.filter, limit=PAGE, facets=False)),
+        Run(label, "facets", lambda query: store.search(query.q, limit=PAGE, facets=True)),
+    ]
+
+
+# --- the baseline: plain SQLite FTS5 ---------------------------------------------
+
+
+class Baseline:
+    """A plain FTS5 table of the corpus' text, queried with MATCH ... ORDER BY rank LIMIT 20."""
+
+    def __init__(self, path: Path):
+        self.db = sqlite3.connect(path)
+        self.db.execute(
+            "CREATE VIRTUAL TABLE docs USING fts5(title, summary, authors, keywords, "
+            "tokenize='unicode61 remove_diacritics 2', prefix='2 3')"
+        )
+
+    def load(self, items: list[dict]) -> None:
+        rows = [(i["title"], i["summary"], " ; ".join(i["authors"]), " ; ".join(i.get("keywords", []))) for i in items]
+        self.db.executemany("INSERT INTO docs VALUES (?, ?, ?, ?)", rows)
+        self.db.commit()
+
+    def query(self, query: Query) -> list:
+        match = search.fts5_query(search.terms(query.q))
+        return self.db.execute(
+            "SELECT rowid, title FROM docs WHERE docs MATCH ? ORDER BY rank LIMIT ?", (match, PAGE)
+        ).fetchall()
+
+    def matches(self, query: Query) -> int:
+        match = search.fts5_query(search.terms(query.q))
+        return self.db.execute("SELECT count(*) FROM docs WHERE docs MATCH ?", (match,)).fetchone()[0]
+
+
+def print_shares(queries: list[Query], backends: list[Backend], baseline: Baseline, items: int) -> None:
+    """How much of the catalogue the queries match: from an in-memory index, or from FTS5 for 100 queries."""
+    indexed = [backend.stores["memory"] for backend in backends if "memory" in backend.stores]
+    if indexed:
+        shares = [indexed[0].search(query.q, facets=False, limit=1)["total"] / items for query in queries]
+    else:
+        shares = [baseline.matches(query) / items for query in queries[:100]]
+    print(f"share of the items a query matches ({len(shares)} queries): median {percentile(shares, 50):.1%}, "
+          f"p75 {percentile(shares, 75):.1%}, p95 {percentile(shares, 95):.1%}", flush=True)  # fmt: skip
+
+
+# --- the stores ----------------------------------------------------------------
+
+
+def rss_mb() -> float:
+    """This process' resident memory in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+@dataclass
+class Backend:
+    """One database holding the corpus, opened once per search mode."""
+
+    name: str
+    url: str
+    stores: dict[str, Store] = field(default_factory=dict)
+    load_seconds: float = 0.0
+
+    def open(self, modes: list[str]) -> None:
+        self.stores = {mode: Store(self.url, search=mode) for mode in modes}
+
+    def load(self, items: list[dict]) -> None:
+        started = time.perf_counter()
+        next(iter(self.stores.values())).add_many(items, validate=False)
+        self.load_seconds += time.perf_counter() - started
+
+    def close(self) -> None:
+        for store in self.stores.values():
+            store.close()
+
+
+def analyze(backend: Backend) -> None:
+    """Fresh planner statistics, as a database that has been running a while has."""
+    store = next(iter(backend.stores.values()))
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("ANALYZE")
+
+
+def backend_runs(backend: Backend, modes: list[str]) -> list[Run]:
+    """The runs of one backend in each search mode, the in-memory index built first (and timed)."""
+    runs: list[Run] = []
+    for mode in modes:
+        store = backend.stores[mode]
+        if mode == "memory":
+            before, started = rss_mb(), time.perf_counter()
+            count = store.reindex()
+            print(f"{backend.name}: in-memory index of {count:,} items built in {time.perf_counter() - started:.1f}s, "
+                  f"process memory +{rss_mb() - before:,.0f} MB", flush=True)  # fmt: skip
+        runs += store_runs(f"{backend.name} store, {mode}", store)
+    return runs
+
+
+# --- through the HTTP API --------------------------------------------------------
+# The service's search endpoint goes here: --api-url and --token, one requests.Session, and a
+# Run per variant labelled "API", added to the runs that measure() interleaves.
+
+
+# --- the table -------------------------------------------------------------------
+
+
+def print_table(items: int, baseline: Series, rows: list[Series]) -> None:
+    print()
+    print(f"Catalogue search latency in ms, {items:,} items, {len(baseline.ms)} queries of 1 to 3 words; "
+          f"ratios to the baseline's same percentile")  # fmt: skip
+    print(f"baseline: plain SQLite FTS5 MATCH ... ORDER BY rank LIMIT {PAGE} over the same rows")
+    if items == TARGET_ITEMS:
+        print("targets (p95 through the HTTP API, at 100,000 items): results 25 ms, with all facet counts 50 ms")
+    columns = ("p50", "p95", "p99", "p50 x", "p95 x", "target", "")
+    print(f"{'':<30}{'variant':<10}" + "".join(f"{c:>9}" for c in columns))
+    for series in [baseline, *rows]:
+        cells = [f"{series.p50:.2f}", f"{series.p95:.2f}", f"{series.p99:.2f}"]
+        cells += [f"{series.p50 / baseline.p50:.2f}", f"{series.p95 / baseline.p95:.2f}"]
+        target = TARGETS.get(series.variant) if items == TARGET_ITEMS and series is not baseline else None
+        cells += [f"{target:.0f}", "PASS" if series.p95 <= target else "MISS"] if target else ["-", ""]
+        print(f"{series.label:<30}{series.variant:<10}" + "".join(f"{c:>9}" for c in cells))
+
+
+# --- set-up and main ---------------------------------------------------------------
+
+
+def generate_and_load(corpus: Corpus, baseline: Baseline, backends: list[Backend]) -> float:
+    """Generate the corpus batch by batch into the baseline and every backend; returns the seconds spent generating."""
+    generating = 0.0
+    started = time.perf_counter()
+    for n, batch in enumerate(corpus.batches()):
+        generating += time.perf_counter() - started
+        if n == 0:
+            problems = [p for item in batch[:200] for p in schema.validate_item(item)]
+            if problems:
+                raise RuntimeError(f"the generator makes invalid items: {problems[0]}")
+        baseline.load(batch)
+        for backend in backends:
+            backend.load(batch)
+        started = time.perf_counter()
+    return generating
+
+
+def run(args, workdir: Path) -> None:
+    corpus = Corpus(args.items, args.seed)
+    modes = ["memory"] if args.skip_database_mode else ["memory", "database"]
+    names = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
+    options = ("-c shared_buffers=1GB", "-c work_mem=64MB", "-c effective_cache_size=4GB")
+    server = pgserver.running("statcommons_bench", options) if "postgresql" in names else None
+    backends: list[Backend] = []
+    try:
+        if server is not None:
+            info = server.__enter__()
+        for name in names:
+            url = f"sqlite:///{workdir / 'library.db'}" if name == "sqlite" else pgserver.url(info)
+            backend = Backend(name, url)
+            backend.open(modes)
+            backends.append(backend)
+        baseline = Baseline(workdir / "baseline.db")
+        started = time.perf_counter()
+        generating = generate_and_load(corpus, baseline, backends)
+        print(f"corpus: {args.items:,} items generated in {generating:.1f}s, loaded in "
+              f"{time.perf_counter() - started - generating:.1f}s ("
+              + ", ".join(f"{b.name} {b.load_seconds:.1f}s" for b in backends) + ")", flush=True)  # fmt: skip
+        for backend in backends:
+            analyze(backend)
+        queries = make_queries(corpus, args.queries, args.seed)
+        runs = [Run("baseline (plain FTS5)", "results", baseline.query)]
+        for backend in backends:
+            runs += backend_runs(backend, modes)
+        print_shares(queries, backends, baseline, args.items)
+        print(f"measuring {len(runs)} series, interleaved", flush=True)
+        base, *rows = measure(runs, queries)
+        print_table(args.items, base, rows)
+    finally:
+        for backend in backends:
+            backend.close()
+        if server is not None:
+            server.__exit__(None, None, None)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--items", type=int, default=TARGET_ITEMS, help="catalogue size (default 100000)")
+    parser.add_argument("--queries", type=int, default=1_000, help="queries per series (default 1000)")
+    parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument("--skip-database-mode", action="store_true", help="only the in-memory index (for 1M items)")
+    parser.add_argument("--seed", type=int, default=20240601)
+    args = parser.parse_args(argv)
+    workdir = Path(tempfile.mkdtemp(prefix="statcommons-bench-search-"))
+    started = time.monotonic()
+    try:
+        run(args, workdir)
+    except Exception as e:
+        print(f"benchmark failed: {type(e).__name__}: {e} (work folder {workdir})", file=sys.stderr)
+        return 1
+    finally:
+        for file in workdir.glob("*.db*"):
+            file.unlink()
+        workdir.rmdir()
+    print(f"done in {time.monotonic() - started:.0f}s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
