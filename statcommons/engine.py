@@ -116,6 +116,8 @@ def start_podman_service(state: Path, ulimits: dict, timeout: float = 30) -> Eng
             stdout=log,
             stderr=log,
             start_new_session=True,
+            # Podman's conmon leaves files such as "oom" in its working directory.
+            cwd=paths["socket"].parent,
         )
     paths["pid"].write_text(str(proc.pid))
     engine = Engine("podman", docker_host, env, started=True)
