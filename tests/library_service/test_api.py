@@ -100,6 +100,8 @@ def test_gsbpm_phase_filter_matches_its_subprocesses_and_facets_count(library):
 def test_page_size_is_capped_and_bad_parameters_name_themselves(library):
     r = library.call("GET", "/api/items", as_user="reader", params={"limit": 5000})
     assert r.status_code == 200 and r.json()["limit"] == 100
+    r = library.call("GET", "/api/items", as_user="reader", params={"q": "statistics", "facets": "false"})
+    assert r.status_code == 200 and r.json()["facets"] == {} and r.json()["total"] > 0
     for params, field in (({"sort": "best"}, "sort"), ({"limit": "ten"}, "limit"), ({"typ": "dataset"}, "typ")):
         r = library.call("GET", "/api/items", as_user="reader", params=params)
         assert r.status_code == 422, params

@@ -33,7 +33,7 @@ EDITABLE_BY_SUBMITTER = ("draft", "submitted", "rejected")
 SUBMITTABLE_STATUSES = ("draft", "submitted")
 DECISIONS = {"publish": ("published", ("submitted", "retired")), "reject": ("rejected", ("submitted",))}
 DECISIONS["retire"] = ("retired", ("published",))
-LIST_PARAMETERS = ("q", *FACETS, "status", "mine", "sort", "limit", "offset")
+LIST_PARAMETERS = ("q", *FACETS, "status", "mine", "sort", "limit", "offset", "facets")
 MAX_REASON = 2000
 
 
@@ -231,12 +231,12 @@ class ItemsHandler(BaseHandler):
         if bad:
             message = f"{bad[0]!r} is not allowed: use one of {', '.join(schema.STATUSES)}"
             raise ApiError(422, "bad status", [{"path": "status", "message": message}])
-        mine = self.get_argument("mine", "false").lower()
-        if mine not in ("true", "false", "1", "0"):
-            raise ApiError(
-                422, "bad mine", [{"path": "mine", "message": f"{mine!r} is not allowed: use true or false"}]
-            )
-        args["mine"] = mine in ("true", "1")
+        for name, default in (("mine", "false"), ("facets", "true")):
+            value = self.get_argument(name, default).lower()
+            if value not in ("true", "false", "1", "0"):
+                message = f"{value!r} is not allowed: use true or false"
+                raise ApiError(422, f"bad {name}", [{"path": name, "message": message}])
+            args[name] = value in ("true", "1")
         args["status"] = statuses or (None if args["mine"] else "published")
         return args
 
@@ -244,9 +244,7 @@ class ItemsHandler(BaseHandler):
         caller = self.reader()
         args = self._list_arguments()
         mine = args.pop("mine")
-        result = self.store.search(
-            **args, visible_to=caller.viewer(), submitter=caller.name if mine else None, facets=True
-        )
+        result = self.store.search(**args, visible_to=caller.viewer(), submitter=caller.name if mine else None)
         runs = self.attachments.last_runs([h["item"]["id"] for h in result["items"] if h["item"]["type"] == "notebook"])
         items = []
         for hit in result["items"]:
@@ -254,7 +252,8 @@ class ItemsHandler(BaseHandler):
             if item["type"] == "notebook":
                 item["last_run"] = runs.get(item["id"])
             items.append(item)
-        self.write_json({"items": items, "total": result["total"], "facets": result["facets"], **_page(args)})
+        facets = result.get("facets", {})
+        self.write_json({"items": items, "total": result["total"], "facets": facets, **_page(args)})
 
     def post(self) -> None:
         caller = self.require(self.caller is not None and self.caller.can_submit, "you may not submit items")
