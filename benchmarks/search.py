@@ -17,6 +17,9 @@ Measured, each over the same queries, in one run:
 * **baseline**: a plain SQLite FTS5 table of the same rows (title, summary, authors,
   keywords; the store's tokenizer) queried with ``MATCH ... ORDER BY rank LIMIT 20``, every
   word a prefix as in the store. It scores every matching row before sorting them.
+* **API**: ``GET /services/library/api/items`` through a real hub and its proxy, with a user's
+  hub token, the service answering from its in-memory index over the SQLite catalogue
+  (``--no-api`` skips it);
 * **store**: ``Store.search`` called directly, on SQLite and on PostgreSQL (a throwaway
   server, :mod:`tests.pgserver`), with the in-memory index (``memory``) and with SQL
   (``database``), for three variants: ``results`` (``facets=False``), ``filtered`` (the
@@ -34,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import shutil
 import sqlite3
 import sys
 import tempfile
@@ -365,8 +369,55 @@ def backend_runs(backend: Backend, modes: list[str]) -> list[Run]:
 
 
 # --- through the HTTP API --------------------------------------------------------
-# The service's search endpoint goes here: --api-url and --token, one requests.Session, and a
-# Run per variant labelled "API", added to the runs that measure() interleaves.
+
+
+class ApiServer:
+    """A real hub (``statcommons run``) whose library service serves the benchmark's SQLite catalogue.
+
+    Requests go through the hub's proxy to the service with a user's hub token, as a program's would;
+    the service answers from its own in-memory index, built at its first search (a warm-up query).
+    """
+
+    def __init__(self, db_url: str, workdir: Path):
+        import requests
+
+        from statcommons import engine as engine_mod
+        from statcommons.settings import validate
+        from tests.hubtools import RunningHub, wait_for
+
+        self.engine_state = workdir / "engine"
+        self.engine_state.mkdir()
+        self.engine = engine_mod.find_engine(validate({}), self.engine_state)
+        (workdir / "hub").mkdir()
+        self.hub = RunningHub(workdir / "hub", self.engine.docker_host, env={"STATCOMMONS_LIBRARY_DB": db_url})
+        self.hub.start()
+        self.hub.api("POST", "/users/bench").raise_for_status()
+        token = self.hub.api("POST", "/users/bench/tokens", json={"expires_in": 3600}).json()["token"]
+        self.http = requests.Session()
+        self.http.headers["Authorization"] = f"token {token}"
+        self.url = f"{self.hub.url}/services/library/api/items"
+        wait_for(lambda: self.http.get(self.url, params={"limit": 1}, timeout=600).ok, 120, what="the library service")
+
+    def search(self, params: dict) -> dict:
+        r = self.http.get(self.url, params=params, timeout=600)
+        r.raise_for_status()
+        return r.json()
+
+    def runs(self) -> list[Run]:
+        return [
+            Run("API, sqlite memory", "results", lambda q: self.search({"q": q.q, "limit": PAGE, "facets": "false"})),
+            Run("API, sqlite memory", "filtered",
+                lambda q: self.search({"q": q.q, **q.filter, "limit": PAGE, "facets": "false"})),
+            Run("API, sqlite memory", "facets", lambda q: self.search({"q": q.q, "limit": PAGE})),
+        ]  # fmt: skip
+
+    def close(self) -> None:
+        from statcommons import engine as engine_mod
+
+        self.hub.stop()
+        self.hub.cleanup_engine()
+        if self.engine.started:
+            engine_mod.stop_podman_service(self.engine_state)
 
 
 # --- the table -------------------------------------------------------------------
@@ -416,6 +467,7 @@ def run(args, workdir: Path) -> None:
     options = ("-c shared_buffers=1GB", "-c work_mem=64MB", "-c effective_cache_size=4GB")
     server = pgserver.running("statcommons_bench", options) if "postgresql" in names else None
     backends: list[Backend] = []
+    api = None
     try:
         if server is not None:
             info = server.__enter__()
@@ -434,6 +486,10 @@ def run(args, workdir: Path) -> None:
             analyze(backend)
         queries = make_queries(corpus, args.queries, args.seed)
         runs = [Run("baseline (plain FTS5)", "results", baseline.query)]
+        if args.api and "sqlite" in names:
+            print("starting a hub whose library service serves the SQLite catalogue", flush=True)
+            api = ApiServer(f"sqlite:///{workdir / 'library.db'}", workdir)
+            runs += api.runs()
         for backend in backends:
             runs += backend_runs(backend, modes)
         print_shares(queries, backends, baseline, args.items)
@@ -441,6 +497,8 @@ def run(args, workdir: Path) -> None:
         base, *rows = measure(runs, queries)
         print_table(args.items, base, rows)
     finally:
+        if api is not None:
+            api.close()
         for backend in backends:
             backend.close()
         if server is not None:
@@ -454,6 +512,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument("--skip-database-mode", action="store_true", help="only the in-memory index (for 1M items)")
     parser.add_argument("--seed", type=int, default=20240601)
+    parser.add_argument(
+        "--no-api",
+        dest="api",
+        action="store_false",
+        help="skip the HTTP API series (it starts a hub, which needs the container engine)",
+    )
     args = parser.parse_args(argv)
     workdir = Path(tempfile.mkdtemp(prefix="statcommons-bench-search-"))
     started = time.monotonic()
@@ -463,9 +527,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"benchmark failed: {type(e).__name__}: {e} (work folder {workdir})", file=sys.stderr)
         return 1
     finally:
-        for file in workdir.glob("*.db*"):
-            file.unlink()
-        workdir.rmdir()
+        shutil.rmtree(workdir, ignore_errors=True)
     print(f"done in {time.monotonic() - started:.0f}s")
     return 0
 
