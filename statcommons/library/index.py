@@ -13,14 +13,16 @@ length normalisation. The average field lengths are those known when the item is
 query word matches as a prefix: the sorted vocabulary gives, by bisection, every word it
 starts; when more than :data:`MAX_EXPANSIONS` do (a one- or two-letter prefix), only the
 most frequent are kept, so an item having only rare words of that prefix can be missed.
-Every query word must match; the score is the sum over query words and their expansions of
-``idf * weight``, with the idf of the word's postings count.
+Every query word must match, the rarest narrowing the candidates first; the score is the sum
+over query words and their expansions of ``idf * weight``, with the idf of the word's postings
+count (dead ordinals included, until a rebuild).
 
 Filters and facets. Each facet value (``("gsbpm", "5")``) has the sorted ordinals holding
 it, and each ordinal its facet values (a CSR layout), so the counts over the matching
 items are one ``np.bincount``; when more than half of the live items match, the counts of
-the others are subtracted from the live totals instead. Items are ordered with
-``np.argpartition`` for the page asked for, ties broken as the SQL search breaks them.
+the others are subtracted from the live totals instead. For the page asked for, only the
+matches at or above a threshold taken from a sample of their sort keys are sorted, ties broken
+as the SQL search breaks them (relevance, then title, then pk; newest then pk; and so on).
 
 All methods take one lock: writes come through the :class:`~.store.Store`, searches read.
 """
