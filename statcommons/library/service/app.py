@@ -15,6 +15,7 @@ import logging
 import os
 import signal
 import sys
+import time
 from pathlib import Path
 
 from jupyterhub.services.auth import HubOAuth, HubOAuthCallbackHandler
@@ -117,6 +118,11 @@ async def _serve(args: argparse.Namespace) -> None:
         log.info("loaded %s: %s", args.folder, counts)
         for problem in report["problems"]:
             log.warning("not loaded: %s", problem)
+    if args.search == "memory":
+        # Built before serving, so that no reader's first search waits for it.
+        started = time.monotonic()
+        count = store.reindex()
+        log.info("search index of %d items built in %.1fs", count, time.monotonic() - started)
     prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/services/library/")
     app = make_app(store, prefix=prefix, hub_url=args.hub_url, max_notebook_size=parse_size(args.max_notebook_size))
     bind = os.environ.get("JUPYTERHUB_SERVICE_URL", "http://127.0.0.1:8082")
