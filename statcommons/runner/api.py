@@ -9,16 +9,12 @@ someone else is a 404 to anyone but curators and admins, as if it did not exist.
 
 from __future__ import annotations
 
-import json
 import keyword
 import re
-from http.client import responses
 from pathlib import PurePosixPath
 from typing import Any
 
-from jupyterhub.services.auth import HubOAuthenticated
-from tornado import web
-
+from ..hubservice import ApiError, JsonApiHandler
 from ..serverspec import parse_size
 from .access import Caller
 from .executor import size_text
@@ -35,29 +31,14 @@ SCHEDULE_FIELDS = ("item", "path", "cron", "parameters")
 LIST_PARAMETERS = ("user", "item", "status", "failing", "limit", "offset")
 
 
-class ApiError(web.HTTPError):
-    """An error answered as JSON, with field-level ``errors`` when there are some."""
-
-    def __init__(self, status: int, message: str, errors: list[dict] | None = None):
-        super().__init__(status, reason=None)
-        self.message = message
-        self.errors = errors
-
-
 def problem(status: int, path: str, message: str) -> ApiError:
     return ApiError(status, f"{path}: {message}", [{"path": path, "message": message}])
 
 
-@web.stream_request_body
-class BaseHandler(HubOAuthenticated, web.RequestHandler):
-    """Hub authentication (a token, or the hub's OAuth cookie), JSON errors, small streamed bodies."""
+class BaseHandler(JsonApiHandler):
+    """The runner's API handlers: the runner, its store and the caller's permissions."""
 
-    SUPPORTED_METHODS = (*web.RequestHandler.SUPPORTED_METHODS, "QUERY", "TRACE")
-
-    def query(self, *args) -> None:
-        raise ApiError(405, f"{self.request.method} is not supported here")
-
-    trace = query
+    max_body = MAX_BODY
 
     @property
     def runner(self):
@@ -71,15 +52,9 @@ class BaseHandler(HubOAuthenticated, web.RequestHandler):
     def prefix(self) -> str:
         return self.settings["prefix"]
 
-    def check_hub_user(self, model: dict) -> dict:
-        return model  # scopes are checked per request, so that a missing one is a 403 with a reason
-
     async def prepare(self) -> None:
-        self._chunks: list[bytes] = []
-        self._received = 0
-        model = await self.hub_auth.get_user(self, sync=False)
-        self.current_user = model
-        self.caller = Caller.from_model(model) if model else None
+        await super().prepare()
+        self.caller = Caller.from_model(self.hub_user) if self.hub_user else None
 
     def user(self) -> Caller:
         if self.caller is None:
@@ -88,47 +63,9 @@ class BaseHandler(HubOAuthenticated, web.RequestHandler):
             raise ApiError(403, f"{self.caller.name} may not use the notebook runner")
         return self.caller
 
-    def set_default_headers(self) -> None:
-        self.set_header("Cache-Control", "no-store")
-        self.set_header("X-Content-Type-Options", "nosniff")
-
-    def write_json(self, data: Any, status: int = 200) -> None:
-        self.set_status(status)
-        self.set_header("Content-Type", "application/json; charset=utf-8")
-        self.finish(json.dumps(data, ensure_ascii=False))
-
-    def write_error(self, status_code: int, **kwargs) -> None:
-        error = kwargs.get("exc_info", (None, None, None))[1]
-        body: dict[str, Any] = {"status": status_code}
-        if isinstance(error, ApiError):
-            body["message"] = error.message
-            if error.errors:
-                body["errors"] = error.errors
-        elif isinstance(error, web.HTTPError) and error.log_message:
-            body["message"] = error.log_message % error.args if error.args else error.log_message
-        else:
-            body["message"] = responses.get(status_code, "error")
-        self.clear_header("Content-Disposition")
-        self.set_header("Content-Type", "application/json; charset=utf-8")
-        self.finish(json.dumps(body))
-
-    def data_received(self, chunk: bytes) -> None:
-        self._received += len(chunk)
-        if self._received <= MAX_BODY:
-            self._chunks.append(chunk)
-        else:
-            self._chunks.clear()
-
     def body(self, allowed: tuple[str, ...]) -> dict:
         """The request's JSON object, with only the ``allowed`` fields."""
-        if self._received > MAX_BODY:
-            raise ApiError(413, f"the request body is {self._received} bytes: at most {MAX_BODY} are accepted")
-        try:
-            data = json.loads(b"".join(self._chunks) or b"null")
-        except ValueError as e:
-            raise ApiError(400, f"the request body is not valid JSON: {e}") from None
-        if not isinstance(data, dict):
-            raise ApiError(422, "expected a JSON object", [{"path": "", "message": "expected a JSON object"}])
+        data = self.json_body()
         unknown = sorted(set(data) - set(allowed))
         if unknown:
             message = f"unknown field: allowed fields are {', '.join(allowed)}"

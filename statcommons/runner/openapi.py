@@ -2,25 +2,10 @@
 
 from __future__ import annotations
 
+from ..hubservice import ERROR_SCHEMA
 from .api import LIST_PARAMETERS, MAX_PAGE
 from .store import STATUSES
 
-_ERROR = {
-    "type": "object",
-    "required": ["status", "message"],
-    "properties": {
-        "status": {"type": "integer"},
-        "message": {"type": "string"},
-        "errors": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["path", "message"],
-                "properties": {"path": {"type": "string"}, "message": {"type": "string"}},
-            },
-        },
-    },
-}
 _PARAMETERS = {
     "type": "object",
     "description": "papermill parameters: Python names and JSON values, injected after the cell tagged parameters",
@@ -189,7 +174,7 @@ def openapi(prefix: str) -> dict:
             "/user": {"get": {"summary": "who is calling, and the limits of a run", "responses": _answers(200, None)}},
         },
         "components": {
-            "schemas": {"Error": _ERROR, "Run": RUN, "NewRun": NEW_RUN, "Schedule": SCHEDULE},
+            "schemas": {"Error": ERROR_SCHEMA, "Run": RUN, "NewRun": NEW_RUN, "Schedule": SCHEDULE},
             "securitySchemes": {"token": {"type": "apiKey", "in": "header", "name": "Authorization"}},
         },
         "security": [{"token": []}],

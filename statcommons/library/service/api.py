@@ -13,14 +13,12 @@ import json
 import re
 import time
 from datetime import UTC, datetime
-from http.client import responses
 from typing import Any
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from jupyterhub.services.auth import HubOAuthenticated
-from tornado import web
 
+from ...hubservice import ApiError, JsonApiHandler
 from .. import dcat, gsbpm, schema, search
 from ..store import FACETS, MAX_PAGE, SORTS, InvalidItem, Item
 from .access import Caller
@@ -41,36 +39,16 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class ApiError(web.HTTPError):
-    """An error answered as JSON, with field-level ``errors`` when there are some."""
-
-    def __init__(self, status: int, message: str, errors: list[dict] | None = None):
-        super().__init__(status, reason=None)
-        self.message = message
-        self.errors = errors
-
-
 def _problems(problems) -> list[dict]:
     return [{"path": p.path, "message": p.message} for p in problems]
 
 
-@web.stream_request_body
-class BaseHandler(HubOAuthenticated, web.RequestHandler):
-    """Hub authentication (token or the hub's OAuth cookie) and JSON errors.
+class BaseHandler(JsonApiHandler):
+    """The library's API handlers: the store, the service's options and the caller's permissions."""
 
-    Bodies are streamed: past the limit they are read and dropped, then refused with a 413.
-    Answering before the body is read would make tornado drop the connection, which the
-    proxy in front reports as a 503.
-    """
-
-    # Methods tornado does not know are refused before the body is read, and the proxy in front
-    # then sees the connection close mid-request (a 503): these are refused the ordinary way.
-    SUPPORTED_METHODS = (*web.RequestHandler.SUPPORTED_METHODS, "QUERY", "TRACE")
-
-    def query(self, *args) -> None:
-        raise ApiError(405, f"{self.request.method} is not supported here")
-
-    trace = query
+    @property
+    def max_body(self) -> int:
+        return self.service_options["max_body"]
 
     @property
     def store(self):
@@ -84,16 +62,9 @@ class BaseHandler(HubOAuthenticated, web.RequestHandler):
     def service_options(self) -> dict:
         return self.settings["library"]
 
-    def check_hub_user(self, model: dict) -> dict:
-        # Scopes are checked per request by Caller, so that a missing scope is a 403 with a reason.
-        return model
-
     async def prepare(self) -> None:
-        self._chunks: list[bytes] = []
-        self._received = 0
-        model = await self.hub_auth.get_user(self, sync=False)
-        self.current_user = model
-        self.caller = Caller.from_model(model) if model else None
+        await super().prepare()
+        self.caller = Caller.from_model(self.hub_user) if self.hub_user else None
 
     def require(self, allowed: bool, message: str) -> Caller:
         if self.caller is None:
@@ -105,51 +76,6 @@ class BaseHandler(HubOAuthenticated, web.RequestHandler):
     def reader(self) -> Caller:
         caller = self.require(self.caller is not None, "")
         return self.require(caller.can_read, f"{caller.name} may not read the library")
-
-    def set_default_headers(self) -> None:
-        self.set_header("Cache-Control", "no-store")
-        self.set_header("X-Content-Type-Options", "nosniff")
-
-    def write_json(self, data: Any, status: int = 200) -> None:
-        self.set_status(status)
-        self.set_header("Content-Type", "application/json; charset=utf-8")
-        self.finish(json.dumps(data, ensure_ascii=False))
-
-    def write_error(self, status_code: int, **kwargs) -> None:
-        error = kwargs.get("exc_info", (None, None, None))[1]
-        body: dict[str, Any] = {"status": status_code}
-        if isinstance(error, ApiError):
-            body["message"] = error.message
-            if error.errors:
-                body["errors"] = error.errors
-        elif isinstance(error, web.HTTPError) and error.log_message:
-            body["message"] = error.log_message % error.args if error.args else error.log_message
-        else:
-            body["message"] = responses.get(status_code, "error")
-        self.clear_header("Content-Disposition")
-        self.set_header("Content-Type", "application/json; charset=utf-8")
-        self.finish(json.dumps(body))
-
-    def data_received(self, chunk: bytes) -> None:
-        self._received += len(chunk)
-        if self._received <= self.service_options["max_body"]:
-            self._chunks.append(chunk)
-        else:
-            self._chunks.clear()
-
-    def body(self) -> dict:
-        """The request's JSON object; 413 above the limit, 400 when it is not JSON, 422 when it is not an object."""
-        limit = self.service_options["max_body"]
-        if self._received > limit:
-            raise ApiError(413, f"the request body is {self._received} bytes: at most {limit} are accepted")
-        raw = b"".join(self._chunks)
-        try:
-            data = json.loads(raw or b"null")
-        except ValueError as e:
-            raise ApiError(400, f"the request body is not valid JSON: {e}") from None
-        if not isinstance(data, dict):
-            raise ApiError(422, "expected a JSON object", [{"path": "", "message": "expected a JSON object"}])
-        return data
 
     # Items
 
@@ -257,7 +183,7 @@ class ItemsHandler(BaseHandler):
 
     def post(self) -> None:
         caller = self.require(self.caller is not None and self.caller.can_submit, "you may not submit items")
-        data = self.body()
+        data = self.json_body()
         _refuse_service_fields(data, SUBMITTABLE_STATUSES)
         status = data.pop("status", "submitted")
         content = data.pop("notebook_content", None)
@@ -321,7 +247,7 @@ class ItemHandler(BaseHandler):
                 raise ApiError(403, f"{item_id!r} is {status}: only curators change it now")
         if row.origin == "folder":
             raise ApiError(409, f"{item_id!r} is maintained in library/{item_id}.yaml: change that file")
-        changes = self.body()
+        changes = self.json_body()
         _refuse_service_fields(changes, SUBMITTABLE_STATUSES)
         new_status = changes.pop("status", None)
         content = changes.pop("notebook_content", None)
@@ -349,7 +275,7 @@ class ReviewHandler(BaseHandler):
         caller = self.reader()
         self.require(caller.curator, f"only curators review: {caller.name} is not in the curators group")
         row = self.visible(item_id, caller)
-        data = self.body()
+        data = self.json_body()
         unknown = sorted(set(data) - {"decision", "reason"})
         errors = [{"path": k, "message": "unknown field: allowed fields are decision, reason"} for k in unknown]
         decision, reason = data.get("decision"), data.get("reason")
@@ -382,7 +308,7 @@ class RatingHandler(BaseHandler):
     def put(self, item_id: str) -> None:
         caller = self.require(self.caller is not None and self.caller.can_submit, "you may not rate items")
         row = self.visible(item_id, caller)
-        data = self.body()
+        data = self.json_body()
         stars = data.get("stars")
         errors = [
             {"path": k, "message": "unknown field: allowed fields are stars"} for k in sorted(set(data) - {"stars"})
@@ -411,7 +337,7 @@ class CommentsHandler(BaseHandler):
     def post(self, item_id: str) -> None:
         caller = self.require(self.caller is not None and self.caller.can_submit, "you may not comment")
         self.visible(item_id, caller)
-        data = self.body()
+        data = self.json_body()
         errors = [
             {"path": k, "message": "unknown field: allowed fields are text"} for k in sorted(set(data) - {"text"})
         ]
@@ -430,7 +356,7 @@ class CommentHandler(BaseHandler):
         caller = self.reader()
         self.require(caller.curator, "only curators hide comments")
         self.visible(item_id, caller)
-        data = self.body()
+        data = self.json_body()
         if set(data) != {"hidden"} or not isinstance(data["hidden"], bool):
             raise ApiError(
                 422, 'expected {"hidden": true or false}', [{"path": "hidden", "message": "expected true or false"}]
@@ -468,7 +394,7 @@ class LastRunHandler(BaseHandler):
         row = self.meta(item_id)
         if row.data.get("type") != "notebook":
             raise ApiError(409, f"{item_id!r} is not a notebook")
-        data = self.body()
+        data = self.json_body()
         problems = [p for p in schema.validate_item({**row.data, "last_run": data}) if p.path.startswith("last_run")]
         if problems:
             raise ApiError(422, "the run has problems", _problems(problems))

@@ -9,26 +9,11 @@ from __future__ import annotations
 
 import copy
 
+from ...hubservice import ERROR_SCHEMA
 from .. import schema
 from ..store import FACETS, MAX_PAGE, SORTS
 from .api import SERVICE_FIELDS, SUBMITTABLE_STATUSES
 
-_ERROR = {
-    "type": "object",
-    "required": ["status", "message"],
-    "properties": {
-        "status": {"type": "integer"},
-        "message": {"type": "string"},
-        "errors": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["path", "message"],
-                "properties": {"path": {"type": "string"}, "message": {"type": "string"}},
-            },
-        },
-    },
-}
 _RATING = {
     "type": "object",
     "required": ["average", "count"],
@@ -341,7 +326,7 @@ def openapi(prefix: str = "/services/library/", version: str = "1") -> dict:
     }
     schemas = {
         **_item_schemas(),
-        "Error": _ERROR,
+        "Error": ERROR_SCHEMA,
         "Rating": {**_RATING, "properties": {**_RATING["properties"], "stars": {"type": "integer"}}},
         "SearchResult": search_result,
         "Comment": comment,

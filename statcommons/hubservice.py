@@ -1,0 +1,116 @@
+"""What the APIs of StatCommons' hub services share: hub authentication, JSON errors, streamed bodies.
+
+:class:`JsonApiHandler` authenticates with the hub (a token, or the hub's OAuth cookie) in
+``prepare`` without refusing anyone there, so each handler answers a missing scope with a 403
+and a reason, and an API client without credentials with a 401, never a redirect. Errors are
+JSON ``{"status", "message"}``, plus ``errors`` (each ``{"path", "message"}``) when fields are
+wrong (:class:`ApiError`, described for OpenAPI documents by :data:`ERROR_SCHEMA`).
+
+Bodies are streamed: past :attr:`JsonApiHandler.max_body` they are read and dropped, then
+refused with a 413. Answering before the body is read would make tornado drop the
+connection, which the proxy in front reports as a 503.
+"""
+
+from __future__ import annotations
+
+import json
+from http.client import responses
+from typing import Any
+
+from jupyterhub.services.auth import HubOAuthenticated
+from tornado import web
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["status", "message"],
+    "properties": {
+        "status": {"type": "integer"},
+        "message": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["path", "message"],
+                "properties": {"path": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+    },
+}
+
+
+class ApiError(web.HTTPError):
+    """An error answered as JSON, with field-level ``errors`` when there are some."""
+
+    def __init__(self, status: int, message: str, errors: list[dict] | None = None):
+        super().__init__(status, reason=None)
+        self.message = message
+        self.errors = errors
+
+
+@web.stream_request_body
+class JsonApiHandler(HubOAuthenticated, web.RequestHandler):
+    """The base of a service's API handlers; ``self.hub_user`` is the hub's model of the caller, or None."""
+
+    max_body = 64 * 1024
+
+    # Methods tornado does not know are refused before the body is read, and the proxy in front
+    # then sees the connection close mid-request (a 503): these are refused the ordinary way.
+    SUPPORTED_METHODS = (*web.RequestHandler.SUPPORTED_METHODS, "QUERY", "TRACE")
+
+    def query(self, *args) -> None:
+        raise ApiError(405, f"{self.request.method} is not supported here")
+
+    trace = query
+
+    def check_hub_user(self, model: dict) -> dict:
+        # Scopes are checked per request, so that a missing scope is a 403 with a reason.
+        return model
+
+    async def prepare(self) -> None:
+        self._chunks: list[bytes] = []
+        self._received = 0
+        self.hub_user = await self.hub_auth.get_user(self, sync=False)
+        self.current_user = self.hub_user
+
+    def set_default_headers(self) -> None:
+        self.set_header("Cache-Control", "no-store")
+        self.set_header("X-Content-Type-Options", "nosniff")
+
+    def write_json(self, data: Any, status: int = 200) -> None:
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json; charset=utf-8")
+        self.finish(json.dumps(data, ensure_ascii=False))
+
+    def write_error(self, status_code: int, **kwargs) -> None:
+        error = kwargs.get("exc_info", (None, None, None))[1]
+        body: dict[str, Any] = {"status": status_code}
+        if isinstance(error, ApiError):
+            body["message"] = error.message
+            if error.errors:
+                body["errors"] = error.errors
+        elif isinstance(error, web.HTTPError) and error.log_message:
+            body["message"] = error.log_message % error.args if error.args else error.log_message
+        else:
+            body["message"] = responses.get(status_code, "error")
+        self.clear_header("Content-Disposition")
+        self.set_header("Content-Type", "application/json; charset=utf-8")
+        self.finish(json.dumps(body))
+
+    def data_received(self, chunk: bytes) -> None:
+        self._received += len(chunk)
+        if self._received <= self.max_body:
+            self._chunks.append(chunk)
+        else:
+            self._chunks.clear()
+
+    def json_body(self) -> dict:
+        """The request's JSON object; 413 above the limit, 400 when it is not JSON, 422 when it is not an object."""
+        if self._received > self.max_body:
+            raise ApiError(413, f"the request body is {self._received} bytes: at most {self.max_body} are accepted")
+        try:
+            data = json.loads(b"".join(self._chunks) or b"null")
+        except ValueError as e:
+            raise ApiError(400, f"the request body is not valid JSON: {e}") from None
+        if not isinstance(data, dict):
+            raise ApiError(422, "expected a JSON object", [{"path": "", "message": "expected a JSON object"}])
+        return data
