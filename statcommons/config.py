@@ -334,6 +334,25 @@ def _runner(settings: dict, env: dict, roles: list[dict], ops: bool) -> tuple[di
     return service, roles
 
 
+def server_token_scopes(settings: dict) -> list[str]:
+    """What a user's own server may do with its API token, on the user's behalf.
+
+    The server's extensions reach the StatCommons services with this token (so no token
+    is ever handed to the browser); the hub gives each server only the part of these
+    scopes its user holds, so a curator's server reviews and nobody else's does.
+    """
+    scopes = ["users:activity!user", "access:servers!server"]
+    if settings["library"]["enabled"]:
+        scopes += ["access:services!service=library", READ, SUBMIT, REVIEW]
+    if settings["runner"]["enabled"]:
+        scopes += ["access:services!service=runner", runner_access.RUN, runner_access.ADMIN]
+    return scopes
+
+
+def update_server_token(c, settings: dict) -> None:
+    c.Spawner.server_token_scopes = server_token_scopes(settings)
+
+
 def apply_config(settings: dict, c, env: dict | None = None, root: Path = ROOT) -> None:
     """Set every hub option StatCommons manages on the Config ``c``."""
     env = dict(os.environ if env is None else env)
@@ -343,3 +362,4 @@ def apply_config(settings: dict, c, env: dict | None = None, root: Path = ROOT) 
     update_spawner(c, settings)
     update_auth(c, settings, env)
     update_services(c, settings, env)
+    update_server_token(c, settings)

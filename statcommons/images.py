@@ -10,6 +10,8 @@ last build, or when the engine does not have it.  A site can use its own base wi
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import os
 import subprocess
@@ -25,6 +27,7 @@ from .settings import ROOT
 IMAGES_DIR = ROOT / "images"
 LABEL = "org.statcommons.inputs"
 CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
+LOCK_FILE = ROOT / "var" / "images.lock"
 
 
 class ImageBuildError(RuntimeError):
@@ -133,8 +136,24 @@ class Builder:
             raise ImageBuildError(f"building {image.tag} reported success but the engine has no such image")
         self.log(f"==> built {image.tag} in {time.monotonic() - started:.0f}s")
 
+    @contextlib.contextmanager
+    def _locked(self):
+        """One build at a time on this machine: a second caller waits, then finds the image current."""
+        LOCK_FILE.parent.mkdir(parents=True, exist_ok=True)
+        with open(LOCK_FILE, "w") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                self.log(f"==> another build of the images is running; waiting for it ({LOCK_FILE})")
+                fcntl.flock(lock, fcntl.LOCK_EX)
+            yield
+
     def ensure(self, keys: list[str], force: bool = False) -> list[str]:
         """Build what is missing or stale; returns the keys built."""
+        with self._locked():
+            return self._ensure(keys, force)
+
+    def _ensure(self, keys: list[str], force: bool) -> list[str]:
         built = []
         for key in keys:
             if key == "base" and self.base_image:

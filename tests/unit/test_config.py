@@ -251,3 +251,19 @@ def test_runner_without_the_library_has_no_library_role():
     assert "runner" not in roles
     assert roles["user"]["scopes"] == ["self", "access:services!service=runner", "custom:runner:run"]
     assert set(c.JupyterHub.custom_scopes) == {"custom:runner:run", "custom:runner:admin"}
+
+
+def test_server_token_reaches_the_services_on_the_users_behalf():
+    c = Config()
+    config.update_server_token(c, validate({}))
+    scopes = c.Spawner.server_token_scopes
+    assert {"users:activity!user", "access:servers!server"} <= set(scopes)
+    assert {"access:services!service=library", "custom:library:read", "custom:library:submit"} <= set(scopes)
+    assert {"access:services!service=runner", "custom:runner:run"} <= set(scopes)
+    assert "custom:library:admin" not in scopes  # administering stays with the hub's web page and API
+
+
+def test_server_token_without_services_keeps_the_hub_default():
+    c = Config()
+    config.update_server_token(c, validate({"library": {"enabled": False}, "runner": {"enabled": False}}))
+    assert c.Spawner.server_token_scopes == ["users:activity!user", "access:servers!server"]
