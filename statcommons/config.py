@@ -16,6 +16,7 @@ import nativeauthenticator
 
 from .library.service.access import ADMIN, CUSTOM_SCOPES, READ, REVIEW, RUNS, SUBMIT
 from .runner import access as runner_access
+from .serverspec import START_HOOK
 from .settings import ROOT, SettingsError, library_database_url, library_folder, runner_folder, state_dir
 
 
@@ -70,15 +71,26 @@ def update_spawner(c, settings: dict) -> None:
     servers = settings["servers"]
     ulimits = settings["engine"]["ulimits"]
     c.JupyterHub.spawner_class = "statcommons.spawner.StatCommonsSpawner"
+    # What server_spec reads: profiles, names, the shared folders, and where the services listen.
     c.StatCommonsSpawner.settings = {
-        "profiles": settings["profiles"],
-        "default_profile": settings["default_profile"],
-        "servers": servers,
+        key: settings[key]
+        for key in (
+            "state_dir",
+            "hub",
+            "engine",
+            "profiles",
+            "default_profile",
+            "servers",
+            "library",
+            "runner",
+            "projects",
+        )
     }
     c.DockerSpawner.prefix = servers["name_prefix"]
     c.DockerSpawner.remove = True  # the home is a volume: containers are disposable
     c.DockerSpawner.pull_policy = "never"  # images are built here, there is no registry
-    c.DockerSpawner.cmd = ["jupyterhub-singleuser"]
+    # The start hook links the shared folders and the user's projects into the home first.
+    c.DockerSpawner.cmd = [START_HOOK, "jupyterhub-singleuser"]
     c.DockerSpawner.extra_host_config = {
         "ulimits": [{"Name": k, "Soft": v, "Hard": v} for k, v in sorted(ulimits.items())],
         # Servers run as uid 1000 and need no privilege: none can be gained either.

@@ -1,22 +1,47 @@
 """What a user's server gets, as plain data, whatever the container engine.
 
-:func:`server_spec` turns the settings, a username and the spawn options a
-user sent into a :class:`ServerSpec`: profile, image, mounts, limits and
-environment.  Nothing here talks to an engine; :mod:`statcommons.spawner`
-turns a spec into DockerSpawner options, and a Kubernetes layer can do the
-same for KubeSpawner.
+:func:`server_spec` turns the settings, a username, the projects the user belongs
+to and the spawn options a user sent into a :class:`ServerSpec`: profile, image,
+mounts, limits and environment.  :func:`project_server_spec` does the same for a
+project's collaboration account.  Nothing here talks to an engine;
+:mod:`statcommons.spawner` turns a spec into DockerSpawner options, and a
+Kubernetes layer can do the same for KubeSpawner.
+
+One uid/gid model everywhere: every server runs as uid 1000, gid 100 (``jovyan``
+of the lab image), so a file one member writes in a project folder is theirs and
+everybody else's alike.  Shared folders and project volumes are mounted outside
+the home, under ``/mnt``; the image's start hook (``statcommons-start``) links them
+into the home (``~/projects/<name>``, ``~/shared-notebooks``, ``~/datasets``) as
+uid 1000, so nothing in a home belongs to root.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from escapism import escape
+
+from .projects import names
 
 HOME = "/home/jovyan"
 UID = 1000
 GID = 100
+#: Where shared folders and project volumes are mounted: outside the home, linked into it at start.
+MOUNTS = "/mnt"
+PROJECTS_MOUNT = f"{MOUNTS}/projects"
+SHARED_NOTEBOOKS_MOUNT = f"{MOUNTS}/shared-notebooks"
+DATASETS_MOUNT = f"{MOUNTS}/datasets"
+#: The command every server runs: the start hook, then the single-user server.
+START_HOOK = "statcommons-start"
+#: The services whose address a server gets, and the environment variable naming it.
+SERVICE_URL_VARIABLES = {
+    "library": "STATCOMMONS_LIBRARY_URL",
+    "runner": "STATCOMMONS_RUNNER_URL",
+    "projects": "STATCOMMONS_PROJECTS_URL",
+}
 
 _UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
 _SAFE_NAME = set("abcdefghijklmnopqrstuvwxyz0123456789-")
@@ -28,12 +53,16 @@ class UserOptionsError(ValueError):
 
 @dataclass(frozen=True)
 class Mount:
-    """A named volume mounted into the server; ``owner`` (uid, gid) of a volume made for it."""
+    """A named volume, or with ``bind`` a folder of the host, mounted into the server.
+
+    ``owner`` (uid, gid) is given to a volume made for it; a bind mount's folder must exist.
+    """
 
     volume: str
     target: str
     read_only: bool = False
     owner: tuple[int, int] | None = None
+    bind: bool = False
 
 
 @dataclass(frozen=True)
@@ -47,6 +76,8 @@ class ServerSpec:
     uid: int = UID
     gid: int = GID
     workdir: str = HOME
+    #: The project whose collaboration server this is (None: a user's own server).
+    project: str | None = None
 
 
 def parse_size(size: str | None) -> int | None:
@@ -82,16 +113,87 @@ def choose_profile(profiles: dict, default: str, user_options: dict | None) -> s
     return name
 
 
-def server_spec(settings: dict, username: str, user_options: dict | None = None) -> ServerSpec:
-    """Everything a user's server gets, computed from settings and the spawn options."""
+def _folder(settings: dict, key: str) -> str:
+    """``runner.shared_notebooks`` or ``runner.datasets`` as an absolute path (relative ones from the repository)."""
+    from .settings import runner_folder  # settings imports this module
+
+    return str(runner_folder(settings, key))
+
+
+def shared_mounts(settings: dict) -> tuple[Mount, ...]:
+    """The workspace's shared notebooks and data sets, read-only, for every server."""
+    return (
+        Mount(_folder(settings, "shared_notebooks"), SHARED_NOTEBOOKS_MOUNT, read_only=True, bind=True),
+        Mount(_folder(settings, "datasets"), DATASETS_MOUNT, read_only=True, bind=True),
+    )
+
+
+def project_mount(settings: dict, project: str) -> Mount:
+    """A project's volume, read-write at ``/mnt/projects/<project>``, made owned by uid 1000 if missing."""
+    volume = names.project_volume(settings["servers"]["name_prefix"], project)
+    return Mount(volume, f"{PROJECTS_MOUNT}/{project}", owner=(UID, GID))
+
+
+def service_urls(settings: dict) -> dict[str, str]:
+    """The base URL of each enabled StatCommons service as a server reaches it, by environment variable.
+
+    In host network mode a server shares the host's loopback, so it talks to each service's own
+    port directly: ``http://127.0.0.1:<port><base_url>services/<name>/``.  In bridge mode it uses
+    the same path on the host of ``engine.hub_connect_url``.
+    """
+    engine, base_url = settings["engine"], settings["hub"]["base_url"]
+    host = "127.0.0.1"
+    if engine["network"] == "bridge" and engine.get("hub_connect_url"):
+        host = urlsplit(engine["hub_connect_url"]).hostname or host
+    if ":" in host:
+        host = f"[{host}]"
+    urls = {}
+    for service, variable in SERVICE_URL_VARIABLES.items():
+        section = settings.get(service) or {}
+        if section.get("enabled"):
+            urls[variable] = f"http://{host}:{section['port']}{base_url}services/{service}/"
+    return urls
+
+
+def server_spec(
+    settings: dict, username: str, user_options: dict | None = None, projects: Iterable[str] = ()
+) -> ServerSpec:
+    """Everything a user's server gets, computed from settings, the user's projects and the spawn options.
+
+    ``projects`` are the projects the user belongs to (from their hub groups): each one's volume
+    is mounted read-write at ``/mnt/projects/<name>`` and linked at ``~/projects/<name>``.
+    """
     name = choose_profile(settings["profiles"], settings["default_profile"], user_options)
     profile = settings["profiles"][name]
     prefix = settings["servers"]["name_prefix"]
+    mounts = [Mount(home_volume(prefix, username), HOME, owner=(UID, GID)), *shared_mounts(settings)]
+    mounts += [project_mount(settings, project) for project in sorted(set(projects))]
     return ServerSpec(
         profile=name,
         image=profile["image"],
-        mounts=(Mount(home_volume(prefix, username), HOME, owner=(UID, GID)),),
+        mounts=tuple(mounts),
         mem_limit=parse_size(profile.get("mem_limit")),
         cpu_limit=profile.get("cpu_limit"),
-        environment={"STATCOMMONS_PROFILE": name},
+        environment={"STATCOMMONS_PROFILE": name, **service_urls(settings)},
+    )
+
+
+def project_server_spec(settings: dict, project: str, user_options: dict | None = None) -> ServerSpec:
+    """The collaboration server of ``project``: its volume as the working folder, no home of anyone.
+
+    It runs the default profile's image (or the profile asked for) as uid 1000 like every server;
+    ``STATCOMMONS_PROJECT`` turns on the project-server extension of the lab image.
+    """
+    name = choose_profile(settings["profiles"], settings["default_profile"], user_options)
+    profile = settings["profiles"][name]
+    mount = project_mount(settings, project)
+    return ServerSpec(
+        profile=name,
+        image=profile["image"],
+        mounts=(mount, *shared_mounts(settings)),
+        mem_limit=parse_size(profile.get("mem_limit")),
+        cpu_limit=profile.get("cpu_limit"),
+        environment={"STATCOMMONS_PROFILE": name, "STATCOMMONS_PROJECT": project, **service_urls(settings)},
+        workdir=mount.target,
+        project=project,
     )

@@ -220,6 +220,37 @@ SCHEMA: dict[str, Any] = _obj(
                 "datasets": {"type": "string", "minLength": 1, "default": "datasets"},
             }
         ),
+        "projects": _obj(
+            {
+                "enabled": {"type": "boolean", "default": True},
+                "port": {**_PORT, "default": 8084},
+                "database": {
+                    "type": ["string", "null"],
+                    "pattern": "^(sqlite|postgresql)(\\+[a-z0-9]+)?://",
+                    "default": None,
+                    "description": "a SQLAlchemy URL such as postgresql+psycopg://projects@/statcommons",
+                },
+                "create_group": {
+                    "type": ["string", "null"],
+                    "pattern": "^[a-z][a-z0-9_-]{0,63}$",
+                    "default": None,
+                    "description": "a group name of lowercase letters, digits, - and _ (or null: everyone)",
+                },
+                "archive_folder": {
+                    "type": ["string", "null"],
+                    "minLength": 1,
+                    "default": None,
+                    "description": "a folder (null: projects/archive in the state folder)",
+                },
+                "max_projects_per_user": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "maximum": 1000,
+                    "default": 20,
+                    "description": "a whole number of projects from 1 to 1000",
+                },
+            }
+        ),
     }
 )
 
@@ -280,23 +311,34 @@ def validate(data: Any, source: str = "settings") -> dict:
     if bool(settings["hub"]["ssl_cert"]) != bool(settings["hub"]["ssl_key"]):
         raise SettingsError(f"{source}: hub.ssl_cert and hub.ssl_key: give both or neither")
     _check_runner(settings, source)
+    _check_projects(settings, source)
     return settings
+
+
+def _check_ports(settings: dict, source: str, service: str, others: tuple[str, ...]) -> None:
+    """``<service>.port`` is refused when the hub's API or an earlier enabled service uses it."""
+    taken = {settings["hub"]["api_port"]: "hub.api_port"}
+    for other in others:
+        if settings[other]["enabled"]:
+            taken.setdefault(settings[other]["port"], f"{other}.port")
+    port = settings[service]["port"]
+    if port in taken:
+        raise SettingsError(f"{source}: {service}.port: {port!r} is not allowed: {taken[port]} uses it already")
 
 
 def _check_runner(settings: dict, source: str) -> None:
     runner = settings["runner"]
     if not runner["enabled"]:
         return
-    taken = {settings["hub"]["api_port"]: "hub.api_port"}
-    if settings["library"]["enabled"]:
-        taken[settings["library"]["port"]] = "library.port"
-    if runner["port"] in taken:
-        raise SettingsError(
-            f"{source}: runner.port: {runner['port']!r} is not allowed: {taken[runner['port']]} uses it already"
-        )
+    _check_ports(settings, source, "runner", ("library",))
     if parse_size(runner["mem_limit"]) < 64 * 1024**2:
         limit = runner["mem_limit"]
         raise SettingsError(f"{source}: runner.mem_limit: {limit!r} is not allowed: expected at least 64M")
+
+
+def _check_projects(settings: dict, source: str) -> None:
+    if settings["projects"]["enabled"]:
+        _check_ports(settings, source, "projects", ("library", "runner"))
 
 
 def settings_path(env: dict | None = None) -> Path:
@@ -339,6 +381,22 @@ def library_folder(settings: dict) -> Path:
 def runner_folder(settings: dict, key: str) -> Path:
     """``runner.shared_notebooks`` or ``runner.datasets`` as a path (relative to the repository, or absolute)."""
     path = Path(settings["runner"][key])
+    return path if path.is_absolute() else ROOT / path
+
+
+def projects_database_url(settings: dict, env: dict | None = None) -> str:
+    """The projects' database: ``STATCOMMONS_PROJECTS_DB``, else ``projects.database``, else SQLite in the state dir."""
+    env = os.environ if env is None else env
+    url = env.get("STATCOMMONS_PROJECTS_DB") or settings["projects"]["database"]
+    return url or f"sqlite:///{state_dir(settings) / 'projects.sqlite'}"
+
+
+def projects_archive_folder(settings: dict) -> Path:
+    """Where deleted projects' files are kept as compressed tar files (``projects/archive`` in the state folder)."""
+    folder = settings["projects"]["archive_folder"]
+    if not folder:
+        return state_dir(settings) / "projects" / "archive"
+    path = Path(folder)
     return path if path.is_absolute() else ROOT / path
 
 

@@ -4,24 +4,34 @@ The spawner only translates: :func:`statcommons.serverspec.server_spec`
 decides what a server gets, :func:`docker_options` turns that into
 DockerSpawner settings.  Users choose a profile from the allowlist; any other
 spawn option (an image, say) is refused with a 400.
+
+The projects a user's server mounts come from the user's hub groups, read in
+the hub at each start: the member groups the projects service made (marked in
+their properties).  A user in the hub group of collaboration accounts gets the
+server of their project instead (:func:`statcommons.serverspec.project_server_spec`);
+the username alone is never trusted for that.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import os
 import time
 from html import escape as html_escape
 from urllib.parse import urlsplit
 
 import docker
 from dockerspawner import DockerSpawner
+from jupyterhub import orm
 from jupyterhub.utils import random_port
 from tornado import web
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 from traitlets import Dict, Enum, Float, Unicode, default
 
 from .engine import is_podman
-from .serverspec import ServerSpec, UserOptionsError, server_spec
+from .projects import names, volumes
+from .serverspec import PROJECTS_MOUNT, ServerSpec, UserOptionsError, project_server_spec, server_spec
 
 
 async def _listening(host: str, port: int) -> bool:
@@ -37,6 +47,7 @@ def docker_options(spec: ServerSpec) -> dict:
     """DockerSpawner trait values for a spec (the only Docker-specific mapping)."""
     return {
         "image": spec.image,
+        # A key that is an absolute path is a folder of the host (a bind mount), any other a named volume.
         "volumes": {m.volume: {"bind": m.target, "mode": "ro" if m.read_only else "rw"} for m in spec.mounts},
         "mem_limit": spec.mem_limit,
         "cpu_limit": spec.cpu_limit,
@@ -91,14 +102,42 @@ class StatCommonsSpawner(DockerSpawner):
         server_spec(self.settings, self.user.name, options)  # refuses a profile not allowed
         return options
 
+    def member_projects(self) -> list[str]:
+        """The projects whose member group (made by the projects service) holds the user."""
+        projects = (names.project_of_group(g.name, g.properties) for g in self.user.groups)
+        return sorted(p for p in projects if p)
+
+    def collab_project(self) -> str | None:
+        """The project whose collaboration account this user is, checked in the hub (None for people)."""
+        if names.COLLAB_GROUP not in {g.name for g in self.user.groups}:
+            return None
+        project = names.project_of_collab_user(self.user.name)
+        group = orm.Group.find(self.user.db, names.member_group(project)) if project else None
+        if group is None or names.project_of_group(group.name, group.properties) != project:
+            raise web.HTTPError(400, f"{self.user.name!r} is a collaboration account of no existing project")
+        return project
+
     def spec(self) -> ServerSpec:
         try:
-            return server_spec(self.settings, self.user.name, self.user_options)
+            project = self.collab_project()
+            if project is not None:
+                return project_server_spec(self.settings, project, self.user_options)
+            return server_spec(self.settings, self.user.name, self.user_options, projects=self.member_projects())
         except UserOptionsError as e:
             raise web.HTTPError(400, str(e)) from None
 
+    def _without_missing_folders(self, spec: ServerSpec) -> ServerSpec:
+        """Bind mounts of host folders that exist (an engine would make a missing one, root-owned, or fail)."""
+        kept = []
+        for mount in spec.mounts:
+            if mount.bind and not os.path.isdir(mount.volume):
+                self.log.warning("Not mounting %s at %s: no such folder on the host", mount.volume, mount.target)
+                continue
+            kept.append(mount)
+        return dataclasses.replace(spec, mounts=tuple(kept))
+
     async def start(self):
-        spec = self.spec()
+        spec = self._without_missing_folders(self.spec())
         for name, value in docker_options(spec).items():
             setattr(self, name, value)
         self.user_options = {"profile": spec.profile}  # nothing else reaches DockerSpawner
@@ -122,6 +161,8 @@ class StatCommonsSpawner(DockerSpawner):
         """
         podman = await self._engine_is_podman()
         for mount in spec.mounts:
+            if mount.bind:
+                continue
             try:
                 await self.docker("inspect_volume", mount.volume)
                 continue
@@ -130,8 +171,18 @@ class StatCommonsSpawner(DockerSpawner):
             opts = {}
             if podman and mount.owner:
                 opts = {"o": f"uid={mount.owner[0]},gid={mount.owner[1]}"}
-            labels = {"org.statcommons.user": self.user.name, "org.statcommons.target": mount.target}
-            await self.docker("create_volume", mount.volume, driver_opts=opts, labels=labels)
+            labels = {"org.statcommons.target": mount.target}
+            project = mount.target.split("/")[-1] if mount.target.startswith(PROJECTS_MOUNT + "/") else None
+            if project and not podman and mount.owner:
+                # Docker copies ownership from the image only where the image has the folder.
+                ulimits = self.settings.get("engine", {}).get("ulimits", {})
+                labels["org.statcommons.project"] = project
+                await asyncio.to_thread(
+                    volumes.create, self.client, mount.volume, image=spec.image, labels=labels, ulimits=ulimits
+                )
+            else:
+                labels["org.statcommons.project" if project else "org.statcommons.user"] = project or self.user.name
+                await self.docker("create_volume", mount.volume, driver_opts=opts, labels=labels)
             self.log.info("Created volume %s for %s", mount.volume, self.user.name)
 
     async def _engine_is_podman(self) -> bool:

@@ -79,6 +79,9 @@ class RunningHub:
         self.runner_port = free_port()
         while self.runner_port in (self.port, self.port + 1, self.api_port, self.library_port):
             self.runner_port = free_port()
+        self.projects_port = free_port()
+        while self.projects_port in (self.port, self.port + 1, self.api_port, self.library_port, self.runner_port):
+            self.projects_port = free_port()
         self.prefix = "sctest" + secrets.token_hex(3)
         self.admin_password = secrets.token_urlsafe(12)
         self.ops_token = secrets.token_hex(24)
@@ -92,6 +95,7 @@ class RunningHub:
             "culler": {"enabled": False},
             "library": {"port": self.library_port},
             "runner": {"port": self.runner_port},
+            "projects": {"port": self.projects_port},
         }
         for key, value in (extra_settings or {}).items():
             if isinstance(value, dict):

@@ -6,10 +6,39 @@ servers all derive names from the project name with these functions.
 
 from __future__ import annotations
 
+import re
+
 #: The hub group of every collaboration account; the spawner gives a project-server spec to its members only.
 COLLAB_GROUP = "project-servers"
 #: Appended to a project's name to make its collaboration account's username.
 COLLAB_SUFFIX = "-collab"
+#: The longest project name: ``<name>-collab`` and ``<prefix>-project-<name>`` stay short and valid.
+MAX_NAME_LENGTH = 40
+#: A DNS label: lowercase letters, digits and inner hyphens.
+NAME_PATTERN = r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"
+#: Set in the properties of a project's member group by the projects service; the spawner mounts
+#: the volume of a ``project-*`` group only when this property names the project.
+GROUP_PROPERTY = "statcommons_project"
+
+
+def name_problem(name: object) -> str | None:
+    """Why ``name`` cannot be a project's name, or None when it can."""
+    rule = f"lowercase letters, digits and inner hyphens, at most {MAX_NAME_LENGTH} characters (a DNS label)"
+    if not isinstance(name, str) or not name:
+        return f"a project name is required: {rule}"
+    if len(name) > MAX_NAME_LENGTH:
+        return f"{name[:60]!r} is {len(name)} characters long: at most {MAX_NAME_LENGTH} are allowed"
+    if not re.fullmatch(NAME_PATTERN, name):
+        return f"{name[:60]!r} is not allowed: use {rule}"
+    return None
+
+
+def project_of_group(name: str, properties: dict | None) -> str | None:
+    """The project whose member group this is, when the projects service made it (None otherwise)."""
+    project = (properties or {}).get(GROUP_PROPERTY)
+    if isinstance(project, str) and name == member_group(project) and name_problem(project) is None:
+        return project
+    return None
 
 
 def member_group(project: str) -> str:

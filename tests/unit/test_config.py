@@ -70,7 +70,7 @@ def test_spawner():
     assert set(c.StatCommonsSpawner.settings["profiles"]) == {"python", "r"}
     assert c.DockerSpawner.prefix == "sc"
     assert c.DockerSpawner.remove is True
-    assert c.DockerSpawner.cmd == ["jupyterhub-singleuser"]
+    assert c.DockerSpawner.cmd == ["statcommons-start", "jupyterhub-singleuser"]
     assert {"Name": "nofile", "Soft": 20000, "Hard": 20000} in c.DockerSpawner.extra_host_config["ulimits"]
     assert c.DockerSpawner.extra_host_config["cap_drop"] == ["ALL"]
     assert c.Spawner.poll_interval == 5

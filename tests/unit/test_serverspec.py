@@ -1,7 +1,8 @@
-"""What a user's server gets, as plain data: profiles, image, home volume, limits."""
+"""What a user's server gets, as plain data: profiles, image, home volume, shared folders, projects, limits."""
 
 import pytest
 
+from statcommons.projects import names
 from statcommons.serverspec import (
     HOME,
     Mount,
@@ -9,10 +10,12 @@ from statcommons.serverspec import (
     choose_profile,
     home_volume,
     parse_size,
+    project_server_spec,
     safe_name,
     server_spec,
+    service_urls,
 )
-from statcommons.settings import validate
+from statcommons.settings import ROOT, validate
 from statcommons.spawner import docker_options
 
 
@@ -25,7 +28,11 @@ def test_default_profile(settings):
     spec = server_spec(settings, "ana")
     assert spec.profile == "python"
     assert spec.image == "statcommons/lab:latest"
-    assert spec.mounts == (Mount("statcommons-home-ana", HOME, owner=(1000, 100)),)
+    assert spec.mounts == (
+        Mount("statcommons-home-ana", HOME, owner=(1000, 100)),
+        Mount(str(ROOT / "shared-notebooks"), "/mnt/shared-notebooks", read_only=True, bind=True),
+        Mount(str(ROOT / "datasets"), "/mnt/datasets", read_only=True, bind=True),
+    )
     assert spec.mem_limit == 4 * 1024**3
     assert spec.cpu_limit == 1.0
     assert spec.uid == 1000
@@ -73,6 +80,115 @@ def test_parse_size(text, size):
 def test_docker_options(settings):
     options = docker_options(server_spec(settings, "ana", {"profile": "r"}))
     assert options["image"] == "statcommons/lab-r:latest"
-    assert options["volumes"] == {"statcommons-home-ana": {"bind": HOME, "mode": "rw"}}
+    assert options["volumes"] == {
+        "statcommons-home-ana": {"bind": HOME, "mode": "rw"},
+        str(ROOT / "shared-notebooks"): {"bind": "/mnt/shared-notebooks", "mode": "ro"},
+        str(ROOT / "datasets"): {"bind": "/mnt/datasets", "mode": "ro"},
+    }
     assert options["mem_limit"] == 4 * 1024**3
-    assert options["environment"] == {"STATCOMMONS_PROFILE": "r"}
+    assert options["environment"]["STATCOMMONS_PROFILE"] == "r"
+    assert options["notebook_dir"] == HOME
+
+
+def test_shared_folders_come_from_the_settings_and_stay_outside_the_home(tmp_path):
+    settings = validate({"runner": {"shared_notebooks": str(tmp_path / "nb"), "datasets": "data"}})
+    binds = [m for m in server_spec(settings, "ana").mounts if m.bind]
+    assert [(m.volume, m.target, m.read_only) for m in binds] == [
+        (str(tmp_path / "nb"), "/mnt/shared-notebooks", True),
+        (str(ROOT / "data"), "/mnt/datasets", True),
+    ]
+
+
+def test_members_mount_each_of_their_projects_outside_the_home(settings):
+    spec = server_spec(settings, "ana", projects=["survey", "census", "survey"])
+    projects = [m for m in spec.mounts if m.target.startswith("/mnt/projects/")]
+    assert projects == [
+        Mount("statcommons-project-census", "/mnt/projects/census", owner=(1000, 100)),
+        Mount("statcommons-project-survey", "/mnt/projects/survey", owner=(1000, 100)),
+    ]
+    assert all(not m.target.startswith(HOME + "/") for m in spec.mounts)
+    assert spec.project is None and spec.workdir == HOME
+    assert "STATCOMMONS_PROJECT" not in spec.environment
+
+
+def test_no_projects_no_project_mounts(settings):
+    assert not [m for m in server_spec(settings, "bob").mounts if "project" in m.volume]
+
+
+def test_service_urls_in_host_mode(settings):
+    assert service_urls(settings) == {
+        "STATCOMMONS_LIBRARY_URL": "http://127.0.0.1:8082/services/library/",
+        "STATCOMMONS_RUNNER_URL": "http://127.0.0.1:8083/services/runner/",
+        "STATCOMMONS_PROJECTS_URL": "http://127.0.0.1:8084/services/projects/",
+    }
+    assert (
+        server_spec(settings, "ana").environment["STATCOMMONS_RUNNER_URL"]
+        == service_urls(settings)["STATCOMMONS_RUNNER_URL"]
+    )
+
+
+def test_service_urls_in_bridge_mode_with_a_base_url_and_a_disabled_service():
+    settings = validate(
+        {
+            "hub": {"base_url": "/stats/"},
+            "engine": {"network": "bridge", "hub_connect_url": "http://statcommons-hub:8081"},
+            "runner": {"enabled": False},
+            "projects": {"port": 9100},
+        }
+    )
+    assert service_urls(settings) == {
+        "STATCOMMONS_LIBRARY_URL": "http://statcommons-hub:8082/stats/services/library/",
+        "STATCOMMONS_PROJECTS_URL": "http://statcommons-hub:9100/stats/services/projects/",
+    }
+
+
+def test_project_server_gets_the_project_and_no_home(settings):
+    spec = project_server_spec(settings, "survey")
+    assert spec.project == "survey"
+    assert spec.workdir == "/mnt/projects/survey"
+    assert spec.mounts[0] == Mount("statcommons-project-survey", "/mnt/projects/survey", owner=(1000, 100))
+    assert {m.target for m in spec.mounts} == {"/mnt/projects/survey", "/mnt/shared-notebooks", "/mnt/datasets"}
+    assert all(m.read_only for m in spec.mounts[1:])
+    assert not any(m.target.startswith(HOME) or "home" in m.volume for m in spec.mounts)
+    assert spec.environment["STATCOMMONS_PROJECT"] == "survey"
+    assert "STATCOMMONS_PROJECTS_URL" in spec.environment
+    assert (spec.uid, spec.gid) == (1000, 100)
+    options = docker_options(spec)
+    assert options["notebook_dir"] == "/mnt/projects/survey"
+    assert options["volumes"]["statcommons-project-survey"] == {"bind": "/mnt/projects/survey", "mode": "rw"}
+
+
+def test_project_server_refuses_other_options(settings):
+    with pytest.raises(UserOptionsError, match="spawn option 'image' is not allowed"):
+        project_server_spec(settings, "survey", {"image": "evil"})
+
+
+@pytest.mark.parametrize("name", ["survey", "a", "lfs-2026", "x" * 40, "0abc"])
+def test_good_project_names(name):
+    assert names.name_problem(name) is None
+
+
+@pytest.mark.parametrize(
+    "name, problem",
+    [
+        ("", "a project name is required"),
+        (None, "a project name is required"),
+        ("Survey", "'Survey' is not allowed: use lowercase letters"),
+        ("-survey", "is not allowed"),
+        ("survey-", "is not allowed"),
+        ("sur_vey", "is not allowed"),
+        ("sur vey", "is not allowed"),
+        ("sürvey", "is not allowed"),
+        ("x" * 41, "is 41 characters long: at most 40 are allowed"),
+        ("../etc", "is not allowed"),
+    ],
+)
+def test_bad_project_names(name, problem):
+    assert problem in names.name_problem(name)
+
+
+def test_member_groups_count_only_when_the_projects_service_made_them():
+    assert names.project_of_group("project-survey", {names.GROUP_PROPERTY: "survey"}) == "survey"
+    assert names.project_of_group("project-survey", {}) is None
+    assert names.project_of_group("project-survey", {names.GROUP_PROPERTY: "census"}) is None
+    assert names.project_of_group("project-Bad", {names.GROUP_PROPERTY: "Bad"}) is None
