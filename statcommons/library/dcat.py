@@ -440,7 +440,11 @@ class _Builder:
                 found[0].update(size=block.get("size_bytes"), checksum=block.get("checksum"))
         elif kind == "video":
             title = f"Video on {block['provider']}" if block.get("provider") else "Video"
-            found.append({"title": title, "url": block["url"]})
+            if block.get("url"):
+                found.append({"title": title, "url": block["url"]})
+            if block.get("file"):
+                video_file = f"{self.base}api/items/{item['id']}/video"
+                found.append({"title": f"Video file {block['file']}", "url": video_file, "download": True})
         elif kind == "algorithm":
             found.append({"title": f"Source repository ({block['language']})", "url": block["repository"]})
         elif kind == "notebook" and "repository" in block:

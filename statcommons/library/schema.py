@@ -205,15 +205,24 @@ DATASET_SCHEMA = _obj(
     },
 )
 
+VIDEO_FILE_TYPES = {".mp4": "video/mp4", ".m4v": "video/mp4", ".webm": "video/webm", ".ogv": "video/ogg"}
+
 VIDEO_SCHEMA = _obj(
     {
         "url": _URL,
+        "file": _string(
+            r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}\.(mp4|m4v|webm|ogv)$",
+            "the file name of a video the library stores and plays, such as talk.webm (mp4, m4v, webm or ogv)",
+        ),
         "duration_seconds": {"type": "integer", "minimum": 1, "description": "a whole number of seconds, at least 1"},
         "provider": _TEXT,
         "captions": _list(_LANGUAGE, "the languages of the captions, as ISO 639-1 codes"),
     },
-    required=("url",),
-    description="the video: url, duration_seconds, provider, captions",
+    description="the video: url or file, duration_seconds, provider, captions",
+    rules={
+        "if": {"not": {"required": ["file"]}},
+        "then": {"required": ["url"], "x-requirement": "required unless file is given"},
+    },
 )
 
 ALGORITHM_SCHEMA = _obj(

@@ -258,6 +258,70 @@ def test_a_notebook_submitted_from_home_is_kept_and_served(library):
     assert r.status_code == 413
 
 
+def test_a_video_file_is_uploaded_by_its_submitter_and_played_with_range_requests(library):
+    # Three chunks and a bit, so that ranges cross the storage's chunk boundaries.
+    video = bytes(range(256)) * (4096 * 3 + 17)
+    library.user("carla-curator", curator=True)
+    item = {
+        "type": "video",
+        "title": f"Webinar on nowcasting {unique('video')}",
+        "summary": "A recorded webinar.",
+        "video": {"file": "webinar.webm", "duration_seconds": 60},
+    }
+    r = library.call("POST", "/api/items", as_user="ana", json={**item, "status": "draft"})
+    assert r.status_code == 201, r.text
+    item_id = r.json()["id"]
+    path = f"/api/items/{item_id}/video"
+    r = library.call("GET", path, as_user="ana")
+    assert r.status_code == 404 and "has not been uploaded" in r.json()["message"]
+
+    r = library.call("PUT", path, as_user="ana", data=video, headers={"Content-Type": "video/mp4"})
+    assert r.status_code == 415 and "video/webm" in r.json()["message"]
+    r = library.call("PUT", path, as_user="bob", data=video, headers={"Content-Type": "video/webm"})
+    assert r.status_code == 404  # a draft of someone else's is not even visible
+    r = library.call("PUT", path, as_user="ana", data=video, headers={"Content-Type": "video/webm"})
+    assert r.status_code == 200, r.text
+    assert r.json()["size"] == len(video)
+    assert library.call("GET", f"/api/items/{item_id}", as_user="ana").json()["video_file_url"].endswith(path)
+
+    r = library.call("GET", path, as_user="ana")
+    assert r.status_code == 200 and r.content == video
+    assert r.headers["Content-Type"] == "video/webm" and r.headers["Accept-Ranges"] == "bytes"
+    size = len(video)
+    for header, first, last in [
+        ("bytes=0-99", 0, 99),
+        (f"bytes={1024 * 1024 - 10}-{1024 * 1024 + 9}", 1024 * 1024 - 10, 1024 * 1024 + 9),
+        (f"bytes={size - 5}-", size - 5, size - 1),
+        ("bytes=-7", size - 7, size - 1),
+        (f"bytes=10-{size + 999}", 10, size - 1),
+    ]:
+        r = library.call("GET", path, as_user="ana", headers={"Range": header})
+        assert r.status_code == 206, (header, r.text[:200])
+        assert r.headers["Content-Range"] == f"bytes {first}-{last}/{size}"
+        assert r.content == video[first : last + 1], header
+    r = library.call("GET", path, as_user="ana", headers={"Range": f"bytes={size}-"})
+    assert r.status_code == 416 and r.headers["Content-Range"] == f"bytes */{size}"
+
+    # Submitted and published: everyone plays it; the page has a player.
+    assert library.call("PATCH", f"/api/items/{item_id}", as_user="ana", json={"status": "submitted"}).ok
+    r = library.call("POST", f"/api/items/{item_id}/review", as_user="carla-curator", json={"decision": "publish"})
+    assert r.status_code == 200, r.text
+    r = library.call("GET", path, as_user="bob", headers={"Range": "bytes=0-3"})
+    assert r.status_code == 206 and r.content == video[:4]
+    page = library.call("GET", f"/items/{item_id}", as_user="bob")
+    assert f'<video class="player" controls preload="metadata" src="/services/library{path}">' in page.text
+
+
+def test_a_video_item_naming_a_file_cannot_be_published_before_the_upload(library):
+    library.user("carla-curator", curator=True)
+    item = {"type": "video", "title": f"Talk {unique('video')}", "summary": "A talk.", "video": {"file": "talk.mp4"}}
+    item_id = library.call("POST", "/api/items", as_user="ana", json=item).json()["id"]
+    r = library.call("POST", f"/api/items/{item_id}/review", as_user="carla-curator", json={"decision": "publish"})
+    assert r.status_code == 409 and "has not been uploaded" in r.json()["message"]
+    r = library.call("POST", "/api/items", as_user="ana", json={**item, "video": {"provider": "x"}})
+    assert r.status_code == 422 and any(e["path"] == "video.url" for e in r.json()["errors"])
+
+
 def test_only_the_runner_records_last_runs(library):
     notebook = (
         next(i for i in CURATED if i["type"] == "notebook") if any(i["type"] == "notebook" for i in CURATED) else None

@@ -218,3 +218,21 @@ def test_cli_validate_names_file_field_and_problem(tmp_path):
     assert bad.name in result.stderr and expected in result.stderr
     ok = subprocess.run([sys.executable, "-m", "statcommons", "library", "validate"], capture_output=True, text=True)
     assert ok.returncode == 0, ok.stderr
+
+
+def test_byte_ranges_of_a_video():
+    from statcommons.hubservice import ApiError
+    from statcommons.library.service.api import byte_range
+
+    assert byte_range(None, 100) is None
+    assert byte_range("bytes=0-9", 100) == (0, 9)
+    assert byte_range("bytes=90-", 100) == (90, 99)
+    assert byte_range("bytes=-10", 100) == (90, 99)
+    assert byte_range("bytes=-500", 100) == (0, 99)
+    assert byte_range("bytes=50-5000", 100) == (50, 99)
+    assert byte_range("bytes=0-1,5-9", 100) is None  # several ranges: the whole file, as HTTP allows
+    assert byte_range("items=0-9", 100) is None
+    for header in ("bytes=100-", "bytes=9-3", "bytes=-0"):
+        with pytest.raises(ApiError) as e:
+            byte_range(header, 100)
+        assert e.value.status_code == 416

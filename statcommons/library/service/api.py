@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import tempfile
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -111,6 +112,8 @@ class BaseHandler(JsonApiHandler):
             item["nbgitpuller_url"] = schema.nbgitpuller_link(item, self.service_options["hub_url"])
         if "attached" in notebook:
             item["notebook_url"] = f"{self.service_options['prefix']}api/items/{item['id']}/notebook"
+        if (item.get("video") or {}).get("file") and self.attachments.video(item["id"]):
+            item["video_file_url"] = f"{self.service_options['prefix']}api/items/{item['id']}/video"
         if item["type"] == "notebook":
             item["last_run"] = self.attachments.last_runs([item["id"]]).get(item["id"])
         return item
@@ -293,6 +296,10 @@ class ReviewHandler(BaseHandler):
             raise ApiError(409, f"{item_id!r} is maintained in library/{item_id}.yaml: change its status there")
         new_status, from_statuses = DECISIONS[decision]
         status = row.data.get("status")
+        file = (row.data.get("video") or {}).get("file")
+        if decision == "publish" and file and self.attachments.video(row.data["id"]) is None:
+            message = f"{item_id!r} names the video file {file}, which has not been uploaded: it cannot be published"
+            raise ApiError(409, message)
         if status not in from_statuses:
             raise ApiError(
                 409, f"{item_id!r} is {status}: only items that are {' or '.join(from_statuses)} can be {new_status}"
@@ -384,6 +391,127 @@ class NotebookHandler(BaseHandler):
         self.set_header("Content-Type", "application/x-ipynb+json")
         self.set_header("Content-Disposition", f'attachment; filename="{name}"')
         self.finish(content)
+
+
+_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+
+
+def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """The (first, last) bytes a ``Range`` header asks for, or None for the whole file.
+
+    A header that is not one ``bytes=`` range is ignored (the whole file is sent), as HTTP
+    allows; a range that starts past the end raises a 416.
+    """
+    match = _RANGE.fullmatch((header or "").strip())
+    if not match or match.groups() == ("", ""):
+        return None
+    first, last = match.groups()
+    if first == "":
+        length = int(last)
+        if length == 0:
+            raise ApiError(416, f"the range {header!r} asks for no bytes")
+        return max(size - length, 0), size - 1
+    start = int(first)
+    end = min(int(last), size - 1) if last else size - 1
+    if start >= size or (last and int(last) < start):
+        raise ApiError(416, f"the range {header!r} is outside the video's {size} bytes")
+    return start, end
+
+
+class VideoHandler(BaseHandler):
+    """``GET /api/items/{id}/video`` plays a stored video (range requests); ``PUT`` uploads it.
+
+    The upload is the raw file as the body, with its Content-Type (video/mp4, video/webm or
+    video/ogg, matching the extension of the item's ``video.file``). It is streamed to a
+    temporary file, never held in memory.
+    """
+
+    @property
+    def max_body(self) -> int:
+        return self.service_options["max_video_size"]
+
+    async def prepare(self) -> None:
+        await super().prepare()
+        self._upload = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) if self.request.method == "PUT" else None
+
+    def data_received(self, chunk: bytes) -> None:
+        self._received += len(chunk)
+        if self._upload is not None and self._received <= self.max_body:
+            self._upload.write(chunk)
+
+    def on_finish(self) -> None:
+        if self._upload is not None:
+            self._upload.close()
+
+    def _stored(self, item_id: str) -> tuple[Any, dict]:
+        caller = self.reader()
+        row = self.visible(item_id, caller)
+        file = (row.data.get("video") or {}).get("file")
+        if not file:
+            raise ApiError(404, f"{item_id!r} has no video file stored by the library (see its video.url)")
+        stored = self.attachments.video(row.data["id"])
+        if stored is None:
+            raise ApiError(404, f"the video file {file} of {item_id!r} has not been uploaded yet")
+        return row, stored
+
+    def _play_headers(self, item_id: str) -> tuple[dict, tuple[int, int] | None]:
+        row, stored = self._stored(item_id)
+        self.set_header("Accept-Ranges", "bytes")
+        self.set_header("Cache-Control", "private, max-age=3600")
+        self.set_header("Etag", f'"{stored["sha256"]}"')
+        self.set_header("Content-Type", stored["content_type"])
+        self.set_header("Content-Disposition", f'inline; filename="{stored["file"]}"')
+        size = stored["size"]
+        self._size = size
+        wanted = byte_range(self.request.headers.get("Range"), size)
+        if wanted is None:
+            self.set_header("Content-Length", str(size))
+        else:
+            self.set_status(206)
+            self.set_header("Content-Range", f"bytes {wanted[0]}-{wanted[1]}/{size}")
+            self.set_header("Content-Length", str(wanted[1] - wanted[0] + 1))
+        return stored, wanted
+
+    def write_error(self, status_code: int, **kwargs) -> None:
+        if status_code == 416:
+            self.set_header("Content-Range", f"bytes */{self._size}")
+        super().write_error(status_code, **kwargs)
+
+    def head(self, item_id: str) -> None:
+        self._play_headers(item_id)
+        self.finish()
+
+    async def get(self, item_id: str) -> None:
+        stored, wanted = self._play_headers(item_id)
+        start, end = wanted or (0, stored["size"] - 1)
+        for chunk in self.attachments.video_bytes(self.meta(item_id).data["id"], start, end):
+            self.write(chunk)
+            await self.flush()
+        self.finish()
+
+    def put(self, item_id: str) -> None:
+        caller = self.reader()
+        row = self.visible(item_id, caller)
+        if not caller.curator:
+            if row.submitter != caller.name:
+                raise ApiError(403, f"only the submitter of {item_id!r} and curators may upload its video")
+            if row.data.get("status") not in EDITABLE_BY_SUBMITTER:
+                raise ApiError(403, f"{item_id!r} is {row.data.get('status')}: only curators change it now")
+        file = (row.data.get("video") or {}).get("file")
+        if row.data.get("type") != "video" or not file:
+            problem = [{"path": "video.file", "message": "name the file first: set video.file (such as talk.webm)"}]
+            raise ApiError(409, f"{item_id!r} is not a video item with a video.file", problem)
+        if self._received > self.max_body:
+            raise ApiError(413, f"the video is {self._received} bytes: at most {self.max_body} are accepted")
+        if self._received == 0:
+            raise ApiError(422, "the request has no body: send the video file as the body")
+        expected = schema.VIDEO_FILE_TYPES["." + file.rsplit(".", 1)[1].lower()]
+        sent = (self.request.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        if sent != expected:
+            raise ApiError(415, f"{file} is sent as {expected}: the request's Content-Type is {sent or 'missing'!r}")
+        self._upload.seek(0)
+        stored = self.attachments.put_video(row.data["id"], file, expected, self._upload)
+        self.write_json({"file": file, "content_type": expected, "size": stored["size"], "sha256": stored["sha256"]})
 
 
 class LastRunHandler(BaseHandler):

@@ -58,6 +58,7 @@ def handlers(prefix: str) -> list[tuple]:
         (route(item + "/comments"), api.CommentsHandler),
         (route(item + r"/comments/([^/]+)"), api.CommentHandler),
         (route(item + "/notebook"), api.NotebookHandler),
+        (route(item + "/video"), api.VideoHandler),
         (route(item + "/last-run"), api.LastRunHandler),
         (route("api/schema"), api.SchemaHandler),
         (route("api/vocabularies"), api.VocabulariesHandler),
@@ -72,7 +73,15 @@ def handlers(prefix: str) -> list[tuple]:
     return routes[:-1] + pages.handlers(prefix) + routes[-1:]
 
 
-def make_app(store: Store, *, prefix: str, hub_url: str, max_notebook_size: int, hub_auth: HubOAuth | None = None):
+def make_app(
+    store: Store,
+    *,
+    prefix: str,
+    hub_url: str,
+    max_notebook_size: int,
+    max_video_size: int = 500 * 1024**2,
+    hub_auth: HubOAuth | None = None,
+):
     """The application serving the catalogue in ``store`` under ``prefix``."""
     hub_auth = hub_auth or HubOAuth(api_url=os.environ.get("JUPYTERHUB_API_URL"), cache_max_age=60)
     # Tokens in URLs end up in logs and browser history: only headers and the OAuth cookie.
@@ -82,6 +91,7 @@ def make_app(store: Store, *, prefix: str, hub_url: str, max_notebook_size: int,
         "hub_url": hub_url,
         "max_notebook_size": max_notebook_size,
         "max_body": max_notebook_size * 2 + BODY_MARGIN,
+        "max_video_size": max_video_size,
     }
     return web.Application(
         handlers(prefix),
@@ -103,6 +113,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--folder", type=Path, help="the curated items to load at start")
     parser.add_argument("--search", choices=("memory", "database"), default="memory")
     parser.add_argument("--max-notebook-size", default="5M", help="the largest notebook a submission carries")
+    parser.add_argument("--max-video-size", default="500M", help="the largest video file the library stores")
     parser.add_argument("--hub-url", default="http://127.0.0.1:8000/", help="the hub's public URL, for links")
     return parser.parse_args(argv)
 
@@ -124,11 +135,17 @@ async def _serve(args: argparse.Namespace) -> None:
         count = store.reindex()
         log.info("search index of %d items built in %.1fs", count, time.monotonic() - started)
     prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/services/library/")
-    app = make_app(store, prefix=prefix, hub_url=args.hub_url, max_notebook_size=parse_size(args.max_notebook_size))
+    app = make_app(
+        store,
+        prefix=prefix,
+        hub_url=args.hub_url,
+        max_notebook_size=parse_size(args.max_notebook_size),
+        max_video_size=parse_size(args.max_video_size),
+    )
     bind = os.environ.get("JUPYTERHUB_SERVICE_URL", "http://127.0.0.1:8082")
     host, port = bind.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)
     # Handlers stream bodies and set their own limit; this one only bounds what tornado accepts at all.
-    server = HTTPServer(app, xheaders=True, max_body_size=1024**3)
+    server = HTTPServer(app, xheaders=True, max_body_size=max(1024**3, 2 * parse_size(args.max_video_size)))
     server.listen(int(port), host)
     log.info("library service at %s%s", bind.rstrip("/"), prefix)
     stop = asyncio.Event()

@@ -1,9 +1,13 @@
-"""What the service keeps beside the items, in the catalogue's database: notebook files and last runs.
+"""What the service keeps beside the items, in the catalogue's database: notebook files, video files and last runs.
 
 A user submitting a notebook from their own home sends its ``.ipynb`` JSON with the
 item (``notebook_content``); :class:`Attachments` keeps it, keyed by item id, and serves
 it back as a file. Only the shape of a notebook is checked (nbformat 4, a list of cells):
 it is stored as sent and never executed by the service.
+
+A video item may name a ``video.file`` that the library stores and plays itself. Its bytes
+are kept in chunks of :data:`CHUNK` bytes, so that a range request (a player seeking) reads
+only the chunks it needs, on SQLite and PostgreSQL alike.
 
 The runner's record of a notebook's latest run (``last_run``) lives here too rather than in
 the item, so that reloading a curated file at start never erases it.
@@ -13,7 +17,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import BinaryIO
 
 import sqlalchemy as sa
 
@@ -26,6 +32,24 @@ notebooks = sa.Table(
     sa.Column("size", sa.Integer, nullable=False),
     sa.Column("sha256", sa.String(64), nullable=False),
     sa.Column("updated", sa.DateTime(timezone=True), nullable=False),
+)
+CHUNK = 1024 * 1024
+videos = sa.Table(
+    "library_videos",
+    _metadata,
+    sa.Column("item_id", sa.String(80), primary_key=True),
+    sa.Column("file", sa.String(130), nullable=False),
+    sa.Column("content_type", sa.String(40), nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("updated", sa.DateTime(timezone=True), nullable=False),
+)
+video_chunks = sa.Table(
+    "library_video_chunks",
+    _metadata,
+    sa.Column("item_id", sa.String(80), primary_key=True),
+    sa.Column("seq", sa.Integer, primary_key=True),
+    sa.Column("data", sa.LargeBinary, nullable=False),
 )
 last_runs = sa.Table(
     "library_last_runs",
@@ -74,6 +98,41 @@ class Attachments:
         """The notebook's JSON text, or None when the item carries none."""
         with self.engine.connect() as conn:
             return conn.scalar(sa.select(notebooks.c.content).where(notebooks.c.item_id == item_id))
+
+    def put_video(self, item_id: str, file: str, content_type: str, source: BinaryIO) -> dict:
+        """Keep (or replace) the video file of an item, read from ``source`` chunk by chunk."""
+        digest, size, seq = hashlib.sha256(), 0, 0
+        with self.engine.begin() as conn:
+            conn.execute(sa.delete(video_chunks).where(video_chunks.c.item_id == item_id))
+            conn.execute(sa.delete(videos).where(videos.c.item_id == item_id))
+            while chunk := source.read(CHUNK):
+                digest.update(chunk)
+                size += len(chunk)
+                conn.execute(sa.insert(video_chunks).values(item_id=item_id, seq=seq, data=chunk))
+                seq += 1
+            row = {"file": file, "content_type": content_type, "size": size, "sha256": digest.hexdigest()}
+            conn.execute(sa.insert(videos).values(item_id=item_id, updated=datetime.now(UTC), **row))
+        return row
+
+    def video(self, item_id: str) -> dict | None:
+        """The stored video's ``file``, ``content_type``, ``size``, ``sha256`` and ``updated``, or None."""
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(videos).where(videos.c.item_id == item_id)).first()
+        return dict(row._mapping) if row else None
+
+    def video_bytes(self, item_id: str, start: int, end: int) -> Iterator[bytes]:
+        """The bytes ``start`` to ``end`` (inclusive) of an item's video, a chunk at a time."""
+        first, last = start // CHUNK, end // CHUNK
+        for seq in range(first, last + 1):
+            with self.engine.connect() as conn:
+                data = conn.scalar(
+                    sa.select(video_chunks.c.data).where(video_chunks.c.item_id == item_id, video_chunks.c.seq == seq)
+                )
+            if data is None:
+                return
+            low = start - seq * CHUNK if seq == first else 0
+            high = end - seq * CHUNK + 1 if seq == last else len(data)
+            yield bytes(data[low:high])
 
     def set_last_run(self, item_id: str, run: dict) -> None:
         with self.engine.begin() as conn:

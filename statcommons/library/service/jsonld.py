@@ -96,7 +96,8 @@ def _type_fields(item: dict, data: dict) -> None:
             data["creator"] = _one_or_many(creators)
     elif kind == "video":
         block = item.get("video") or {}
-        data["contentUrl"] = block["url"]
+        if block.get("url"):
+            data["contentUrl"] = block["url"]
         if block.get("duration_seconds"):
             data["duration"] = duration(block["duration_seconds"])
         if block.get("provider"):

@@ -57,6 +57,7 @@ def _item_schemas() -> dict:
             "maintained_in": {"type": ["string", "null"], "description": "the curated file of the item, if any"},
             "nbgitpuller_url": {"type": "string"},
             "notebook_url": {"type": "string"},
+            "video_file_url": {"type": "string", "description": "where the stored video file plays, once uploaded"},
             "last_run": {"oneOf": [base["properties"]["last_run"], {"type": "null"}]},
             "highlight": {
                 "type": "object",
@@ -76,6 +77,8 @@ def _errors(*codes: int) -> dict:
         404: "no such item, or one the caller may not see",
         409: "the item's state does not allow it",
         413: "the body is too large",
+        415: "the body's Content-Type is not the one the item's file needs",
+        416: "the range is outside the file",
         422: "a field is wrong: errors names each one",
     }
     return {
@@ -255,6 +258,43 @@ def openapi(prefix: str = "/services/library/", version: str = "1") -> dict:
                 },
             },
         },
+        "/api/items/{item_id}/video": {
+            "parameters": [_ITEM_ID],
+            "get": {
+                "summary": "Play the video file the library stores for a video item (HTTP range requests)",
+                "operationId": "getVideo",
+                "parameters": [
+                    {
+                        "name": "Range",
+                        "in": "header",
+                        "required": False,
+                        "schema": {"type": "string", "pattern": "^bytes=[0-9]*-[0-9]*$"},
+                        "description": "one byte range, such as bytes=0-1023 (206), or none for the whole file",
+                    }
+                ],
+                "responses": {
+                    "200": {"description": "the whole video file", "content": {"video/*": {}}},
+                    "206": {"description": "the requested bytes of the video file", "content": {"video/*": {}}},
+                    **_errors(401, 403, 404, 416),
+                },
+            },
+            "put": {
+                "summary": "Upload the video file named by the item's video.file: its submitter or a curator",
+                "operationId": "putVideo",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "video/mp4": {"schema": {"type": "string", "format": "binary"}},
+                        "video/webm": {"schema": {"type": "string", "format": "binary"}},
+                        "video/ogg": {"schema": {"type": "string", "format": "binary"}},
+                    },
+                },
+                "responses": {
+                    "200": _json("#/components/schemas/VideoFile", "the stored file"),
+                    **_errors(401, 403, 404, 409, 413, 415, 422),
+                },
+            },
+        },
         "/api/items/{item_id}/last-run": {
             "parameters": [_ITEM_ID],
             "put": {
@@ -341,6 +381,15 @@ def openapi(prefix: str = "/services/library/", version: str = "1") -> dict:
             ["decision"],
         ),
         "LastRun": copy.deepcopy(schema.LAST_RUN_SCHEMA),
+        "VideoFile": _object(
+            {
+                "file": {"type": "string"},
+                "content_type": {"type": "string"},
+                "size": {"type": "integer"},
+                "sha256": {"type": "string"},
+            },
+            ["file", "content_type", "size", "sha256"],
+        ),
         "User": _object(
             {
                 "name": {"type": "string"},

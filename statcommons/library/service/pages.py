@@ -35,7 +35,7 @@ PAGE_SIZE = 20
 LAST_PAGE = 500
 FACET_SHOWN = 8
 CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self'; "
     "frame-ancestors 'self'; base-uri 'self'; form-action 'self'; object-src 'none'"
 )
 # Page views without a library session, within a minute, by a browser holding a hub session, before the
