@@ -3,7 +3,9 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test test-unit lint bench bench-runner bench-search images engine-deps browser-deps postgres-deps deps
+.PHONY: run test test-unit test-extension extension lint bench bench-runner bench-search bench-panel images engine-deps browser-deps postgres-deps deps
+
+EXT := extensions/statcommons-library
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	@PYTHON=$(PYTHON) scripts/install-system.sh base
@@ -29,29 +31,46 @@ browser-deps:
 postgres-deps:
 	@scripts/install-system.sh postgres
 
+## extension: the JupyterLab extension's wheel, rebuilt only when its sources changed (statcommons/images.py)
+extension: deps
+	@$(PY) -m statcommons.images extension
+
+$(EXT)/node_modules/.package-lock.json: $(EXT)/package.json $(EXT)/package-lock.json
+	@scripts/install-system.sh base
+	@cd $(EXT) && npm ci --no-audit --no-fund --loglevel=error
+
+## test-extension: the extension's jest tests (request layer, panel, item view, submit form)
+test-extension: $(EXT)/node_modules/.package-lock.json
+	@cd $(EXT) && npx jest --coverage=false --silent
+
 ## run: install what is missing, build the user images if needed, start the hub
-run: deps engine-deps
+run: deps engine-deps extension
 	@$(PY) -m statcommons run
 
 ## images: build the user images that are missing or whose inputs changed
-images: deps engine-deps
+images: deps engine-deps extension
 	@$(PY) -m statcommons images
 
 lint: deps
 	@$(VENV)/bin/ruff check statcommons tests benchmarks jupyterhub_config.py
 
 ## test: every test tier (unit, hub with containers, OAuth, browser); images are built first
-test: deps engine-deps browser-deps postgres-deps lint images
+test: deps engine-deps browser-deps postgres-deps lint images test-extension
 	@$(PY) -m pytest $(PYTEST_ARGS)
 
 test-unit: deps
 	@$(PY) -m pytest tests/unit $(PYTEST_ARGS)
 
 ## bench: spawn latency through the hub next to a bare container start, then bench-search
-bench: deps engine-deps images postgres-deps
+bench: deps engine-deps browser-deps images postgres-deps
 	@$(PY) benchmarks/spawn.py
 	@$(PY) benchmarks/runner.py
 	@$(PY) benchmarks/search.py
+	@$(PY) benchmarks/library_panel.py
+
+## bench-panel: the Library panel in chromium at 100,000 items: last keystroke to rendered results, next to the bare API call
+bench-panel: deps engine-deps browser-deps images
+	@$(PY) benchmarks/library_panel.py $(BENCH_ARGS)
 
 ## bench-search: catalogue search at 100,000 items (SQLite and PostgreSQL) next to a plain FTS5 query
 bench-search: deps postgres-deps

@@ -1,0 +1,281 @@
+/**
+ * The StatCommons library extension's plugins: the Library side panel and item views,
+ * and the notebook commands (submit to the library, run and schedule with the runner).
+ */
+import {
+  ILayoutRestorer,
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
+import {
+  Dialog,
+  ICommandPalette,
+  MainAreaWidget,
+  Notification,
+  showDialog,
+  ToolbarButton,
+  WidgetTracker
+} from '@jupyterlab/apputils';
+import { ILauncher } from '@jupyterlab/launcher';
+import { IMainMenu } from '@jupyterlab/mainmenu';
+import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
+import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
+import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import { runIcon } from '@jupyterlab/ui-components';
+import { Widget } from '@lumino/widgets';
+import { libraryIcon } from './icons';
+import { errorText, ItemView } from './itemview';
+import { draftFromNotebook, IItem } from './model';
+import { Api, IPanelSettings, LibraryPanel } from './panel';
+import { jsonBody, requestAPI } from './request';
+import { RunsView, runNotebook, scheduleNotebook } from './runs';
+import { SubmitForm } from './submit';
+
+const PLUGIN_ID = 'statcommons-library:plugin';
+
+export namespace CommandIDs {
+  export const openLibrary = 'statcommons:open-library';
+  export const openItem = 'statcommons:open-item';
+  export const submit = 'statcommons:submit-notebook';
+  export const run = 'statcommons:run-notebook';
+  export const schedule = 'statcommons:schedule-notebook';
+  export const myRuns = 'statcommons:my-runs';
+}
+
+const api: Api = (endPoint, init) => requestAPI(endPoint, init);
+
+/** Ask a curator to confirm a decision (and the reason of a rejection), then send it. */
+async function review(item: IItem, decision: 'publish' | 'reject'): Promise<boolean> {
+  const body = new Widget();
+  const reason = document.createElement('textarea');
+  reason.className = 'jp-mod-styled sc-reason-input';
+  reason.setAttribute('aria-label', 'Reason for the submitter');
+  reason.rows = 4;
+  const intro = document.createElement('p');
+  intro.textContent =
+    decision === 'publish'
+      ? `Publish “${item.title}”? Everyone will find it in the library.`
+      : `Reject “${item.title}”? Tell the submitter why:`;
+  body.node.append(intro);
+  if (decision === 'reject') {
+    body.node.append(reason);
+  }
+  const result = await showDialog({
+    title: decision === 'publish' ? 'Publish' : 'Reject',
+    body,
+    buttons: [Dialog.cancelButton(), Dialog.okButton({ label: decision === 'publish' ? 'Publish' : 'Reject' })]
+  });
+  if (!result.button.accept) {
+    return false;
+  }
+  try {
+    await requestAPI(
+      `library/api/items/${encodeURIComponent(item.id)}/review`,
+      jsonBody('POST', decision === 'reject' ? { decision, reason: reason.value } : { decision })
+    );
+    Notification.success(decision === 'publish' ? `Published “${item.title}”.` : `Rejected “${item.title}”.`, {
+      autoClose: 4000
+    });
+    return true;
+  } catch (error) {
+    Notification.error(errorText(error), { autoClose: 8000 });
+    return false;
+  }
+}
+
+const libraryPlugin: JupyterFrontEndPlugin<void> = {
+  id: PLUGIN_ID,
+  description: 'The StatCommons library: a side panel to search it, item views, submissions and reviews, notebook runs.',
+  autoStart: true,
+  requires: [IRenderMimeRegistry],
+  optional: [ISettingRegistry, ILayoutRestorer, ILauncher, ICommandPalette, INotebookTracker, IMainMenu],
+  activate: (
+    app: JupyterFrontEnd,
+    rendermime: IRenderMimeRegistry,
+    settingRegistry: ISettingRegistry | null,
+    restorer: ILayoutRestorer | null,
+    launcher: ILauncher | null,
+    palette: ICommandPalette | null,
+    notebooks: INotebookTracker | null,
+    mainMenu: IMainMenu | null
+  ) => {
+    const { commands, shell } = app;
+    const items = new WidgetTracker<MainAreaWidget<ItemView>>({ namespace: 'statcommons-item' });
+    const openPath = async (path: string) => {
+      await commands.execute('docmanager:open', { path, factory: 'Notebook' });
+    };
+
+    const panel = new LibraryPanel({
+      api,
+      openItem: id => void commands.execute(CommandIDs.openItem, { id }),
+      review
+    });
+    panel.title.icon = libraryIcon;
+    shell.add(panel, 'left', { rank: 400 });
+    if (restorer) {
+      restorer.add(panel, 'statcommons-library');
+      void restorer.restore(items, {
+        command: CommandIDs.openItem,
+        args: widget => ({ id: widget.content.item?.id ?? widget.id.replace('statcommons-item-', '') }),
+        name: widget => widget.id
+      });
+    }
+    const start = () => void panel.start();
+    void app.restored.then(() => {
+      if (panel.isVisible) {
+        start();
+      }
+    });
+
+    if (settingRegistry) {
+      void settingRegistry.load(PLUGIN_ID).then(settings => {
+        const apply = () => panel.configure(settings.composite as unknown as Partial<IPanelSettings>);
+        apply();
+        settings.changed.connect(apply);
+      }).catch(error => console.warn('statcommons-library: settings not loaded', error));
+    }
+
+    commands.addCommand(CommandIDs.openLibrary, {
+      label: 'Library',
+      caption: 'Search the StatCommons library',
+      icon: libraryIcon,
+      execute: () => {
+        shell.activateById(panel.id);
+        start();
+        panel.searchBox.focus();
+      }
+    });
+
+    commands.addCommand(CommandIDs.openItem, {
+      label: 'Open library item',
+      execute: async args => {
+        const id = String(args.id ?? '');
+        const existing = items.find(w => w.content.id === `statcommons-item-${id}`);
+        if (existing) {
+          shell.activateById(existing.id);
+          return;
+        }
+        const view = new ItemView({ id, api, rendermime, openPath, review });
+        const widget = new MainAreaWidget({ content: view });
+        widget.id = `statcommons-item-widget-${id}`;
+        widget.title.label = id;
+        widget.title.icon = libraryIcon;
+        view.title.changed.connect(() => {
+          widget.title.label = view.title.label;
+        });
+        await items.add(widget);
+        shell.add(widget, 'main');
+        shell.activateById(widget.id);
+        await view.load();
+      }
+    });
+
+    let runsWidget: MainAreaWidget<RunsView> | null = null;
+    commands.addCommand(CommandIDs.myRuns, {
+      label: 'My notebook runs',
+      caption: 'Your runs and schedules of the notebook runner',
+      execute: async () => {
+        if (!runsWidget || runsWidget.isDisposed) {
+          runsWidget = new MainAreaWidget({ content: new RunsView(api) });
+          runsWidget.id = 'statcommons-runs-widget';
+          runsWidget.title.label = 'My runs';
+          runsWidget.title.icon = runIcon;
+          shell.add(runsWidget, 'main');
+        }
+        shell.activateById(runsWidget.id);
+        await runsWidget.content.load();
+      }
+    });
+
+    // Notebook commands: they act on the current notebook.
+    const current = (): NotebookPanel | null => notebooks?.currentWidget ?? null;
+    const hasNotebook = () => current() !== null;
+
+    commands.addCommand(CommandIDs.submit, {
+      label: 'Submit to library…',
+      caption: 'Submit this notebook to the StatCommons library for review',
+      icon: libraryIcon,
+      isEnabled: hasNotebook,
+      execute: async () => {
+        const notebook = current();
+        if (!notebook) {
+          return;
+        }
+        const content = notebook.context.model.toJSON() as any;
+        const form = new SubmitForm({
+          api,
+          draft: draftFromNotebook(content, notebook.context.path),
+          fileName: notebook.context.path,
+          notebook: () => notebook.context.model.toJSON(),
+          submitted: () => void panel.refresh()
+        });
+        const widget = new MainAreaWidget({ content: form });
+        widget.id = `statcommons-submit-${Date.now()}`;
+        widget.title.label = 'Submit to library';
+        widget.title.icon = libraryIcon;
+        shell.add(widget, 'main', { mode: 'split-right' });
+        shell.activateById(widget.id);
+        await form.start();
+      }
+    });
+
+    const runCommand = (id: string, label: string, action: typeof runNotebook) =>
+      commands.addCommand(id, {
+        label,
+        isEnabled: hasNotebook,
+        execute: async () => {
+          const notebook = current();
+          if (!notebook) {
+            return;
+          }
+          try {
+            if (notebook.context.model.dirty) {
+              await notebook.context.save();
+            }
+            const message = await action(api, notebook.context.path);
+            if (message) {
+              Notification.success(message, {
+                autoClose: 6000,
+                actions: [{ label: 'My runs', callback: () => void commands.execute(CommandIDs.myRuns) }]
+              });
+            }
+          } catch (error) {
+            Notification.error(errorText(error), { autoClose: 10000 });
+          }
+        }
+      });
+    runCommand(CommandIDs.run, 'Run this notebook with the runner…', runNotebook);
+    runCommand(CommandIDs.schedule, 'Schedule this notebook…', scheduleNotebook);
+
+    app.docRegistry.addWidgetExtension('Notebook', {
+      createNew: (widget: NotebookPanel) => {
+        const button = new ToolbarButton({
+          icon: libraryIcon,
+          tooltip: 'Submit to library',
+          label: 'Submit',
+          onClick: () => void commands.execute(CommandIDs.submit)
+        });
+        button.addClass('sc-submit-button');
+        widget.toolbar.insertItem(10, 'statcommons-submit', button);
+        return button;
+      }
+    });
+
+    if (palette) {
+      for (const command of Object.values(CommandIDs)) {
+        if (command !== CommandIDs.openItem) {
+          palette.addItem({ command, category: 'StatCommons' });
+        }
+      }
+    }
+    if (launcher) {
+      launcher.add({ command: CommandIDs.openLibrary, category: 'Other', rank: 0 });
+    }
+    if (mainMenu) {
+      mainMenu.fileMenu.addGroup([{ command: CommandIDs.submit }], 40);
+      mainMenu.runMenu.addGroup([{ command: CommandIDs.run }, { command: CommandIDs.schedule }, { command: CommandIDs.myRuns }], 60);
+    }
+  }
+};
+
+export default [libraryPlugin];
