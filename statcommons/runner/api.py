@@ -182,6 +182,13 @@ class RunsHandler(BaseHandler):
         if mem_limit is not None:
             mem_limit = check_memory(mem_limit, limits.mem_limit)
         target = await self.target(data, caller)
+        _, active = self.store.runs(user=caller.name, status=ACTIVE, limit=1)
+        if active >= limits.max_active_per_user:
+            raise ApiError(
+                429,
+                f"{caller.name} has {active} runs queued or running, the most one person may have: "
+                "wait for one to end, or cancel one",
+            )
         if "path" in target and not await self.runner.executor.call(self.runner.executor.home_exists, caller.name):
             raise problem(422, "path", f"{caller.name} has no home yet: start your server once, then run notebooks")
         run = self.runner.submit(
@@ -293,6 +300,8 @@ class UserHandler(BaseHandler):
                 "image": limits.image,
                 "time_limit": limits.time_limit,
                 "mem_limit": size_text(limits.mem_limit),
+                "cpu_limit": self.runner.executor.options.cpu_limit,
+                "max_active_per_user": limits.max_active_per_user,
                 "concurrency": self.runner.concurrency,
                 "failing_statuses": list(FAILING),
             }

@@ -96,6 +96,10 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=2, help="runs at a time; the others wait")
     parser.add_argument("--time-limit", type=int, default=3600, help="seconds a run may take")
     parser.add_argument("--mem-limit", default="2G", help="memory of a run, swap included")
+    parser.add_argument("--cpu-limit", type=float, default=1.0, help="cores a run may use (0: no limit)")
+    parser.add_argument(
+        "--max-active-per-user", type=int, default=20, help="queued or running runs one user may have at a time"
+    )
     parser.add_argument("--name-prefix", default="statcommons", help="prefix of container and home volume names")
     parser.add_argument("--network", default="host", help="host, or the Docker network of users' servers")
     parser.add_argument("--ulimits", type=_ulimits, default={"nofile": 20000, "nproc": 4096})
@@ -117,11 +121,17 @@ async def _serve(args: argparse.Namespace) -> None:
         ulimits=args.ulimits,
         shared_notebooks=args.shared_notebooks,
         datasets=args.datasets,
+        cpu_limit=args.cpu_limit or None,
     )
     executor = Executor(client, options, args.state, threads=2 * args.concurrency + 4)
     token = os.environ.get("JUPYTERHUB_API_TOKEN", "")
     library = Library(args.library_url, token) if args.library_url else None
-    limits = Limits(image=args.image, time_limit=args.time_limit, mem_limit=parse_size(args.mem_limit))
+    limits = Limits(
+        image=args.image,
+        time_limit=args.time_limit,
+        mem_limit=parse_size(args.mem_limit),
+        max_active_per_user=args.max_active_per_user,
+    )
     runner = Runner(store, executor, limits, args.concurrency, library)
     try:
         if await executor.call(executor.image_id) is None:

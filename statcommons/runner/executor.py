@@ -66,6 +66,7 @@ class Options:
     ulimits: dict = field(default_factory=lambda: {"nofile": 20000, "nproc": 4096})
     shared_notebooks: Path | None = None
     datasets: Path | None = None
+    cpu_limit: float | None = 1.0  # cores; None leaves a run all of the machine's
 
 
 @dataclass
@@ -302,6 +303,7 @@ class Executor:
             volumes=volumes,
             mem_limit=run.mem_limit,
             memswap_limit=run.mem_limit,
+            nano_cpus=int(options.cpu_limit * 1e9) if options.cpu_limit else None,
             ulimits=[Ulimit(name=k, soft=v, hard=v) for k, v in sorted(options.ulimits.items())],
             cap_drop=["ALL"],
             security_opt=["no-new-privileges"],

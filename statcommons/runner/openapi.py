@@ -135,7 +135,7 @@ def openapi(prefix: str) -> dict:
                 "post": {
                     "summary": "start a run now (it waits in the queue when every slot is taken)",
                     "requestBody": {"required": True, **_json(NEW_RUN)},
-                    "responses": _answers(201, run_ref, 404, 413, 422),
+                    "responses": _answers(201, run_ref, 404, 413, 422, 429),
                 },
             },
             "/runs/{id}": {

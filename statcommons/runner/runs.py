@@ -32,6 +32,7 @@ class Limits:
     image: str
     time_limit: int
     mem_limit: int
+    max_active_per_user: int = 20  # queued or running runs of one user
 
 
 class Runner:

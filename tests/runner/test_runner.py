@@ -208,6 +208,8 @@ def test_running_and_waiting_runs_are_cancelled(homes):
     runs = [homes.start("ana", path="sleepy.ipynb", parameters={"seconds": 120}) for _ in range(3)]
     for run in runs[:2]:
         homes.wait(run["id"], "ana", statuses=("running",), timeout=120)
+    host = _container(homes.hub, runs[0]["id"]).attrs["HostConfig"]
+    assert host["NanoCpus"] == 10**9 or (host["CpuQuota"], host["CpuPeriod"]) == (100000, 100000), host
     r = homes.call("DELETE", f"/runs/{runs[2]['id']}", "ana")
     assert r.status_code == 200 and r.json()["status"] == "cancelled", r.text
     assert r.json()["error"] == "cancelled by ana before it started" and r.json()["started"] is None
@@ -217,6 +219,24 @@ def test_running_and_waiting_runs_are_cancelled(homes):
         assert r.json()["error"] == "cancelled by ana"
         assert _container(homes.hub, run["id"]) is None
     assert homes.call("DELETE", f"/runs/{runs[0]['id']}", "ana").status_code == 409
+
+
+def test_one_person_may_have_at_most_twenty_runs_waiting_or_running(homes):
+    homes.give_home("erin", {"sleepy.ipynb": SLEEPY})
+    assert homes.call("GET", "/user", "erin").json()["max_active_per_user"] == 20
+    runs = []
+    try:
+        for _ in range(20):
+            runs.append(homes.start("erin", path="sleepy.ipynb", parameters={"seconds": 120}))
+        r = homes.call("POST", "/runs", "erin", json={"path": "sleepy.ipynb"})
+        assert r.status_code == 429, r.text
+        assert "erin has 20 runs queued or running" in r.json()["message"]
+        # Someone else is not held up by erin's queue.
+        assert homes.call("POST", "/runs", "bob", json={"path": "hello.ipynb"}).status_code == 201
+    finally:
+        for run in reversed(runs):
+            homes.call("DELETE", f"/runs/{run['id']}", "erin")
+    assert homes.call("POST", "/runs", "erin", json={"path": "sleepy.ipynb", "parameters": {"seconds": 0}}).ok
 
 
 def _container(hub, run_id: int):
