@@ -6,6 +6,7 @@ statcommons images [--force] build the user images that are missing or stale
 statcommons engine           start the container engine and print DOCKER_HOST
 statcommons library validate check the curated library folder
 statcommons library export   write the catalogue's items as YAML files, or the catalogue as DCAT-AP
+statcommons projects ...     list, create, add-member, remove-member, delete, restore projects (admins)
 """
 
 from __future__ import annotations
@@ -108,6 +109,8 @@ def cmd_run(args) -> int:
         ports.append(("127.0.0.1", loaded["library"]["port"], "library.port"))
     if loaded["runner"]["enabled"]:
         ports.append(("127.0.0.1", loaded["runner"]["port"], "runner.port"))
+    if loaded["projects"]["enabled"]:
+        ports.append(("127.0.0.1", loaded["projects"]["port"], "projects.port"))
     for ip, port, what in ports:
         if port_in_use(ip, port):
             pid_file = settings.state_dir(loaded) / "jupyterhub.pid"
@@ -348,6 +351,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--all", action="store_true", help="yaml: every item, the curated ones too")
     p.add_argument("--force", action="store_true", help="replace files that differ")
     p.set_defaults(func=cmd_library_export)
+    from .projects import cli as projects_cli
+
+    projects_cli.add_parser(sub)
     args = parser.parse_args(argv)
     return args.func(args)
 

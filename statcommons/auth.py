@@ -5,7 +5,8 @@ a sign-up form, an approval page for admins at ``/hub/authorize``) plus one
 thing it lacks: at first start every configured admin gets an approved
 account whose password comes from ``STATCOMMONS_ADMIN_PASSWORD`` or is
 generated, printed once and written to a file only root can read.  There is
-never a known default password.
+never a known default password.  :func:`refuse_collaboration_accounts` keeps
+every authenticator from logging anyone in as a project's collaboration account.
 """
 
 from __future__ import annotations
@@ -19,6 +20,21 @@ import bcrypt
 from nativeauthenticator import NativeAuthenticator
 from nativeauthenticator.orm import UserInfo
 from traitlets import Unicode
+
+from .projects import names
+
+
+def refuse_collaboration_accounts(authenticator, handler, auth_model: dict | None) -> dict | None:
+    """``Authenticator.post_auth_hook``: no login as a project's collaboration account.
+
+    Those accounts (``<project>-collab``) belong to the projects service, whatever the
+    authenticator: a person signing up or coming from an identity provider with such a name
+    is refused, so nobody gets a project's server as their own.
+    """
+    if auth_model and names.project_of_collab_user(auth_model.get("name", "")):
+        authenticator.log.warning("Refused a login as %r: a name kept for collaboration accounts", auth_model["name"])
+        return None
+    return auth_model
 
 
 class SignupAuthenticator(NativeAuthenticator):

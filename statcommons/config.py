@@ -14,10 +14,24 @@ from pathlib import Path
 
 import nativeauthenticator
 
+from .auth import refuse_collaboration_accounts
 from .library.service.access import ADMIN, CUSTOM_SCOPES, READ, REVIEW, RUNS, SUBMIT
+from .projects import access as projects_access
 from .runner import access as runner_access
 from .serverspec import START_HOOK
-from .settings import ROOT, SettingsError, library_database_url, library_folder, runner_folder, state_dir
+from .settings import (
+    ROOT,
+    SettingsError,
+    library_database_url,
+    library_folder,
+    projects_archive_folder,
+    projects_database_url,
+    runner_folder,
+    state_dir,
+)
+
+#: The hub templates of StatCommons, found before JupyterHub's (and NativeAuthenticator's) own.
+TEMPLATES = str(Path(__file__).with_name("templates"))
 
 
 def _hub_url(settings: dict) -> str:
@@ -103,6 +117,14 @@ def update_spawner(c, settings: dict) -> None:
     c.Spawner.poll_interval = servers["poll_interval"]
 
 
+def update_templates(c, settings: dict) -> None:
+    """What StatCommons' hub templates (``statcommons/templates``) show: the projects page in the navigation bar."""
+    variables = {"statcommons_local_accounts": settings["auth"]["type"] == "local"}
+    if settings["projects"]["enabled"]:
+        variables["statcommons_projects_url"] = f"{settings['hub']['base_url']}services/projects/"
+    c.JupyterHub.template_vars = variables
+
+
 def _callback_url(settings: dict) -> str:
     return _hub_url(settings) + "hub/oauth_callback"
 
@@ -117,12 +139,14 @@ def update_auth(c, settings: dict, env: dict) -> None:
     auth = settings["auth"]
     kind = auth["type"]
     c.Authenticator.admin_users = set(auth["admin_users"])
+    # Collaboration accounts are driven by the projects service; nobody logs in as one.
+    c.Authenticator.post_auth_hook = refuse_collaboration_accounts
     if auth["allowed_users"]:
         c.Authenticator.allowed_users = set(auth["allowed_users"])
     if kind == "local":
         local = auth["local"]
         c.JupyterHub.authenticator_class = "statcommons.auth.SignupAuthenticator"
-        c.JupyterHub.template_paths = [str(Path(nativeauthenticator.__file__).parent / "templates")]
+        c.JupyterHub.template_paths = [TEMPLATES, str(Path(nativeauthenticator.__file__).parent / "templates")]
         c.SignupAuthenticator.enable_signup = True
         c.SignupAuthenticator.open_signup = local["open_signup"]
         c.SignupAuthenticator.minimum_password_length = local["minimum_password_length"]
@@ -132,6 +156,7 @@ def update_auth(c, settings: dict, env: dict) -> None:
         c.SignupAuthenticator.allow_all = True
         return
 
+    c.JupyterHub.template_paths = [TEMPLATES]
     _require_env(env, ("OAUTH_CLIENT_ID", "OAUTH_CLIENT_SECRET"), f"auth.type is {kind!r}")
     oauth_cls = {
         "oidc": "statcommons.oauth.OIDCAuthenticator",
@@ -217,6 +242,10 @@ def update_services(c, settings: dict, env: dict) -> None:
         runner_service, roles = _runner(settings, env, roles, ops=bool(token))
         services.append(runner_service)
         custom_scopes.update(runner_access.CUSTOM_SCOPES)
+    if settings["projects"]["enabled"]:
+        projects_service, roles = _projects(settings, env, roles, ops=bool(token))
+        services.append(projects_service)
+        custom_scopes.update(projects_access.CUSTOM_SCOPES)
     c.JupyterHub.services = services
     c.JupyterHub.load_roles = roles
     c.JupyterHub.custom_scopes = custom_scopes
@@ -346,6 +375,85 @@ def _runner(settings: dict, env: dict, roles: list[dict], ops: bool) -> tuple[di
     return service, roles
 
 
+# Passed on to the projects service when set: the engine (project volumes) and a database URL with a password.
+_PROJECTS_ENV = ("DOCKER_HOST", "CONTAINERS_CONF", "DOCKER_CERT_PATH", "DOCKER_TLS_VERIFY")
+
+#: The projects service's hub role, and why it needs each scope.
+PROJECTS_SERVICE_SCOPES = {
+    "admin:users": "create and delete projects' collaboration accounts; read users' groups",
+    "admin:groups": "create and delete member groups, and mark them as projects in their properties",
+    "groups": "add and remove members",
+    "read:groups": "list members",
+    "list:users": "find users",
+    "read:users": "check that a user exists and is not a collaboration account",
+    "servers": "start and stop collaboration servers",
+    "access:servers": "reach the collaboration servers (to close a removed member's connections)",
+    "shares": "share a collaboration server with its project's member group",
+}
+
+
+def _projects(settings: dict, env: dict, roles: list[dict], ops: bool) -> tuple[dict, list[dict]]:
+    """The projects service, and the roles with its scopes added: every user uses, admins administer."""
+    projects, hub, engine = settings["projects"], settings["hub"], settings["engine"]
+    ulimits = ",".join(f"{k}={v}" for k, v in sorted(engine["ulimits"].items()))
+    proto = "https" if hub["ssl_cert"] else "http"
+    command = [
+        sys.executable,
+        "-m",
+        "statcommons.projects",
+        f"--name-prefix={settings['servers']['name_prefix']}",
+        f"--image={settings['profiles'][settings['default_profile']]['image']}",
+        f"--ulimits={ulimits}",
+        f"--archive-folder={projects_archive_folder(settings)}",
+        f"--max-projects-per-user={projects['max_projects_per_user']}",
+        # The proxy on loopback: how the service reaches collaboration servers at /user/...
+        f"--proxy-url={proto}://127.0.0.1:{hub['port']}{hub['base_url']}",
+    ]
+    if projects["create_group"]:
+        command.append(f"--create-group={projects['create_group']}")
+    environment = {k: env[k] for k in _PROJECTS_ENV if env.get(k)}
+    environment["STATCOMMONS_PROJECTS_DB"] = projects_database_url(settings, env)
+    service = {
+        "name": "projects",
+        "display": True,
+        "url": f"http://127.0.0.1:{projects['port']}",
+        "command": command,
+        "cwd": str(ROOT),
+        "environment": environment,
+        "info": {"description": "Project spaces: shared folders and servers for teams"},
+        "oauth_no_confirm": True,
+        "oauth_client_allowed_scopes": [projects_access.USE, projects_access.ADMIN],
+    }
+    use = ["access:services!service=projects", projects_access.USE]
+    roles = [dict(role) for role in roles]
+    user_role = next((role for role in roles if role["name"] == "user"), None)
+    if user_role is None:
+        user_role = {"name": "user", "description": "Standard user privileges", "scopes": ["self"]}
+        roles.append(user_role)
+    user_role["scopes"] = [*user_role["scopes"], *use]
+    user_role["description"] = user_role.get("description", "Standard user privileges") + ", and projects"
+    admins = {
+        "name": "projects-admin",
+        "description": "See and manage every project",
+        "scopes": [*use, projects_access.ADMIN],
+    }
+    admins["users"] = list(settings["auth"]["admin_users"])
+    if settings["auth"]["type"] == "oidc" and settings["auth"]["oidc"]["admin_groups"]:
+        admins["groups"] = list(settings["auth"]["oidc"]["admin_groups"])
+    if ops:
+        admins["services"] = ["ops"]
+    roles.append(admins)
+    roles.append(
+        {
+            "name": "projects",
+            "description": "The projects service manages member groups and collaboration accounts and servers",
+            "scopes": list(PROJECTS_SERVICE_SCOPES),
+            "services": ["projects"],
+        }
+    )
+    return service, roles
+
+
 def server_token_scopes(settings: dict) -> list[str]:
     """What a user's own server may do with its API token, on the user's behalf.
 
@@ -358,6 +466,8 @@ def server_token_scopes(settings: dict) -> list[str]:
         scopes += ["access:services!service=library", READ, SUBMIT, REVIEW]
     if settings["runner"]["enabled"]:
         scopes += ["access:services!service=runner", runner_access.RUN, runner_access.ADMIN]
+    if settings["projects"]["enabled"]:
+        scopes += ["access:services!service=projects", projects_access.USE]
     return scopes
 
 
@@ -373,5 +483,6 @@ def apply_config(settings: dict, c, env: dict | None = None, root: Path = ROOT) 
     update_network(c, settings)
     update_spawner(c, settings)
     update_auth(c, settings, env)
+    update_templates(c, settings)
     update_services(c, settings, env)
     update_server_token(c, settings)

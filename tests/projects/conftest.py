@@ -6,7 +6,7 @@ import docker
 import pytest
 import requests
 
-from ..hubtools import ROOT, RunningHub, wait_for
+from ..hubtools import RunningHub, wait_for
 
 
 class Workspace:
@@ -66,8 +66,9 @@ class Workspace:
         return result.exit_code, result.output.decode(errors="replace")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def workspace(engine, tmp_path_factory):
+    """One hub for the whole tier (its modules share it, and its users' servers)."""
     work = tmp_path_factory.mktemp("projectshub")
     hub = RunningHub(work, engine.docker_host)
     hub.start()
@@ -77,7 +78,7 @@ def workspace(engine, tmp_path_factory):
             lambda: requests.get(f"{space.api_url}/openapi.json", timeout=5).status_code == 200,
             60,
             what="the projects service",
-        ) if (ROOT / "statcommons/projects/service").exists() else None
+        )
         yield space
     finally:
         for container in hub.containers():

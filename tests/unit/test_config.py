@@ -8,6 +8,9 @@ from traitlets.config import Config
 from statcommons import config
 from statcommons.settings import SettingsError, validate
 
+# The projects service is on by default; tests of other services leave it out.
+NO_PROJECTS = {"projects": {"enabled": False}}
+
 OIDC = {
     "type": "oidc",
     "oidc": {
@@ -84,7 +87,7 @@ def test_local_auth():
     assert c.Authenticator.admin_users == {"root-admin"}
     assert c.SignupAuthenticator.open_signup is False
     assert c.SignupAuthenticator.enable_signup is True
-    assert c.JupyterHub.template_paths[0].endswith("nativeauthenticator/templates")
+    assert c.JupyterHub.template_paths[1].endswith("nativeauthenticator/templates")
 
 
 def test_oidc_auth_with_groups():
@@ -130,7 +133,9 @@ def test_gitlab():
 
 def test_culler_has_least_privilege():
     c = Config()
-    settings = validate({"culler": {"timeout": 600}, "library": {"enabled": False}, "runner": {"enabled": False}})
+    settings = validate(
+        {"culler": {"timeout": 600}, "library": {"enabled": False}, "runner": {"enabled": False}, **NO_PROJECTS}
+    )
     config.update_services(c, settings, env={})
     [service] = c.JupyterHub.services
     assert service["command"][:3] == [sys.executable, "-m", "jupyterhub_idle_culler"]
@@ -142,7 +147,9 @@ def test_culler_has_least_privilege():
 
 def test_ops_token_only_from_environment():
     c = Config()
-    settings = validate({"culler": {"enabled": False}, "library": {"enabled": False}, "runner": {"enabled": False}})
+    settings = validate(
+        {"culler": {"enabled": False}, "library": {"enabled": False}, "runner": {"enabled": False}, **NO_PROJECTS}
+    )
     config.update_services(c, settings, env={})
     assert c.JupyterHub.services == []
     c = Config()
@@ -159,7 +166,7 @@ def test_apply_config_sets_everything():
 
 def _library_config(settings: dict | None = None, env: dict | None = None) -> Config:
     c = Config()
-    runner_off = {"runner": {"enabled": False}}
+    runner_off = {"runner": {"enabled": False}, **NO_PROJECTS}
     config.update_services(c, validate({"culler": {"enabled": False}, **runner_off, **(settings or {})}), env=env or {})
     return c
 
@@ -208,7 +215,7 @@ def test_library_roles_users_read_and_submit_curators_review():
 
 def _runner_config(settings: dict | None = None, env: dict | None = None) -> Config:
     c = Config()
-    config.update_services(c, validate({"culler": {"enabled": False}, **(settings or {})}), env=env or {})
+    config.update_services(c, validate({"culler": {"enabled": False}, **NO_PROJECTS, **(settings or {})}), env=env or {})
     return c
 
 
@@ -265,5 +272,7 @@ def test_server_token_reaches_the_services_on_the_users_behalf():
 
 def test_server_token_without_services_keeps_the_hub_default():
     c = Config()
-    config.update_server_token(c, validate({"library": {"enabled": False}, "runner": {"enabled": False}}))
+    config.update_server_token(
+        c, validate({"library": {"enabled": False}, "runner": {"enabled": False}, **NO_PROJECTS})
+    )
     assert c.Spawner.server_token_scopes == ["users:activity!user", "access:servers!server"]

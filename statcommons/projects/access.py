@@ -1,0 +1,47 @@
+"""Who is calling the projects service, and what their hub scopes let them do.
+
+Permissions are JupyterHub custom scopes granted by the roles of
+:func:`statcommons.config.update_services`: every user has ``custom:projects:use`` (create
+projects, see and work in the projects they belong to, manage the members of those they own);
+admins also have ``custom:projects:admin`` (see and manage every project).  Who belongs to a
+project is the hub group ``project-<name>``; who owns it is kept by the service.  Light on
+imports: the hub's configuration imports it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+USE = "custom:projects:use"
+ADMIN = "custom:projects:admin"
+
+CUSTOM_SCOPES = {
+    USE: {"description": "Create projects, work in your projects and manage the members of those you own"},
+    ADMIN: {"description": "See and manage every project"},
+}
+
+
+@dataclass(frozen=True)
+class Caller:
+    """A hub user or service calling the projects service (or an admin at the command line)."""
+
+    name: str
+    kind: str = "user"
+    scopes: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_model(cls, model: dict) -> Caller:
+        return cls(name=model["name"], kind=model.get("kind", "user"), scopes=frozenset(model.get("scopes", ())))
+
+    @classmethod
+    def operator(cls) -> Caller:
+        """The administrator at the command line (``python -m statcommons projects ...``)."""
+        return cls(name="statcommons", kind="cli", scopes=frozenset({USE, ADMIN}))
+
+    @property
+    def admin(self) -> bool:
+        return ADMIN in self.scopes
+
+    @property
+    def can_use(self) -> bool:
+        return USE in self.scopes or self.admin

@@ -1,0 +1,124 @@
+"""The projects service's tornado application and its start.
+
+The hub starts it (``python -m statcommons.projects``, see :func:`statcommons.config.update_services`)
+with its database in ``STATCOMMONS_PROJECTS_DB``, the engine in ``DOCKER_HOST``, its own hub
+token in ``JUPYTERHUB_API_TOKEN`` and the settings as options; it serves the API and the
+projects page under ``JUPYTERHUB_SERVICE_PREFIX``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+
+from jupyterhub.services.auth import HubOAuth, HubOAuthCallbackHandler
+from jupyterhub.utils import url_path_join
+from tornado import web
+from tornado.httpserver import HTTPServer
+from tornado.log import enable_pretty_logging
+
+from . import api, pages
+from .core import Options, Projects
+from .hub import Hub
+from .openapi import openapi
+from .store import Store
+
+log = logging.getLogger("statcommons.projects")
+
+
+def handlers(prefix: str) -> list[tuple]:
+    def route(path: str) -> str:
+        return url_path_join(prefix, path)
+
+    project = r"api/projects/([^/]+)"
+    return [
+        (route("oauth_callback"), HubOAuthCallbackHandler),
+        (route("api/openapi.json"), api.OpenAPIHandler),
+        (route("api/projects"), api.ProjectsHandler),
+        (route(project), api.ProjectHandler),
+        (route(project + r"/members/([^/]+)"), api.MemberHandler),
+        (route(project + "/server"), api.ServerHandler),
+        (route("api/user"), api.UserHandler),
+        (route(r"api/.*"), api.NotFoundHandler),
+        *pages.handlers(prefix),
+    ]
+
+
+def make_app(projects: Projects, *, prefix: str, hub_auth: HubOAuth | None = None) -> web.Application:
+    hub_auth = hub_auth or HubOAuth(api_url=os.environ.get("JUPYTERHUB_API_URL"), cache_max_age=10)
+    hub_auth.allow_token_in_url = False  # tokens in URLs end up in logs and browser history
+    return web.Application(
+        handlers(prefix),
+        projects=projects,
+        prefix=prefix,
+        hub_auth=hub_auth,
+        openapi=openapi(prefix),
+        cookie_secret=os.urandom(32),
+        template_path=str(Path(__file__).with_name("templates")),
+        static_path=str(Path(__file__).with_name("static")),
+        static_url_prefix=url_path_join(prefix, "static/"),
+        xsrf_cookies=False,  # HubOAuth checks XSRF for cookie-authenticated requests itself
+    )
+
+
+def _ulimits(text: str) -> dict[str, int]:
+    pairs = (part.split("=", 1) for part in text.split(",") if part)
+    return {name: int(value) for name, value in pairs}
+
+
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m statcommons.projects", description=__doc__.splitlines()[0])
+    parser.add_argument("--name-prefix", default="statcommons", help="prefix of container and volume names")
+    parser.add_argument("--image", default="statcommons/lab:latest", help="the image of helper containers")
+    parser.add_argument("--ulimits", type=_ulimits, default={"nofile": 20000, "nproc": 4096})
+    parser.add_argument("--archive-folder", type=Path, required=True, help="where deleted projects are archived")
+    parser.add_argument("--create-group", default=None, help="only this hub group's members create projects")
+    parser.add_argument("--max-projects-per-user", type=int, default=20)
+    parser.add_argument("--proxy-url", default=None, help="the hub's proxy, to reach collaboration servers")
+    return parser.parse_args(argv)
+
+
+def options_from(args: argparse.Namespace) -> Options:
+    return Options(
+        name_prefix=args.name_prefix,
+        image=args.image,
+        ulimits=args.ulimits,
+        archive_folder=args.archive_folder,
+        create_group=args.create_group or None,
+        max_projects_per_user=args.max_projects_per_user,
+        proxy_url=args.proxy_url,
+    )
+
+
+async def _serve(args: argparse.Namespace) -> None:
+    url = os.environ.get("STATCOMMONS_PROJECTS_DB")
+    if not url:
+        sys.exit("statcommons.projects: STATCOMMONS_PROJECTS_DB is not set: give the projects' database URL")
+    store = Store(url)
+    hub = Hub(os.environ.get("JUPYTERHUB_API_URL", "http://127.0.0.1:8081/hub/api"), os.environ["JUPYTERHUB_API_TOKEN"])
+    projects = Projects(store, hub, options_from(args))
+    prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/services/projects/")
+    app = make_app(projects, prefix=prefix)
+    bind = os.environ.get("JUPYTERHUB_SERVICE_URL", "http://127.0.0.1:8084")
+    host, port = bind.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)
+    server = HTTPServer(app, xheaders=True, max_body_size=1024**2)
+    server.listen(int(port), host)
+    log.info("projects service at %s%s", bind.rstrip("/"), prefix)
+    stop = asyncio.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        asyncio.get_running_loop().add_signal_handler(signum, stop.set)
+    await stop.wait()
+    log.info("projects service stopping")
+    server.stop()
+    store.close()
+
+
+def main(argv: list[str] | None = None) -> None:
+    enable_pretty_logging()
+    logging.getLogger().setLevel(logging.INFO)
+    asyncio.run(_serve(_arguments(argv)))

@@ -1,0 +1,430 @@
+"""What can be done with projects: the functions behind the API, the web page and the CLI.
+
+:class:`Projects` keeps the three places a project lives in step: the hub (the member group
+``project-<name>``, marked as the service's in its properties, holding owners and members),
+the store (title, description, owners, archives) and the engine (the project's volume).  A
+project's collaboration server is driven by :mod:`statcommons.projects.collab`, imported when
+first needed.  Every refusal is a :class:`ProjectError` with an HTTP status and a message
+naming what is wrong; the API answers it as JSON, the CLI prints it.
+
+Rules: every user with ``custom:projects:use`` may create projects (or only the members of
+``projects.create_group``) up to ``projects.max_projects_per_user`` owned; owners change the
+title, description and members and delete; members see the project, start its server and
+leave it; anyone else gets a 404 for the project, as if it did not exist.  Admins
+(``custom:projects:admin``) do everything everywhere.  A project always keeps one owner.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import re
+import tarfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import docker
+
+from . import names, volumes
+from .access import Caller
+from .hub import Hub, HubError
+from .store import Store
+
+log = logging.getLogger("statcommons.projects")
+
+ROLES = ("owner", "member")
+MAX_TITLE = 200
+MAX_DESCRIPTION = 5000
+ARCHIVE_NAME = re.compile(r"^(?P<name>[a-z0-9-]+)-(?P<stamp>\d{8}T\d{6}Z)\.tar\.gz$")
+
+
+class ProjectError(Exception):
+    """A refused request: ``status`` (HTTP), ``message``, and the fields at fault in ``errors``."""
+
+    def __init__(self, status: int, message: str, errors: list[dict] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.errors = errors
+
+
+def _field_error(status: int, path: str, message: str) -> ProjectError:
+    return ProjectError(status, f"{path}: {message}", [{"path": path, "message": message}])
+
+
+@dataclass(frozen=True)
+class Options:
+    """The settings the service works with (from ``projects.*``, ``servers.*``, ``engine.*``)."""
+
+    name_prefix: str = "statcommons"
+    image: str = "statcommons/lab:latest"
+    ulimits: dict | None = None
+    archive_folder: Path = Path("var/projects/archive")
+    create_group: str | None = None
+    max_projects_per_user: int = 20
+    proxy_url: str | None = None
+
+
+class Projects:
+    """Projects in the hub, the store and the engine, for one caller at a time."""
+
+    def __init__(self, store: Store, hub: Hub, options: Options, engine: docker.APIClient | None = None):
+        self.store = store
+        self.hub = hub
+        self.options = options
+        self._engine = engine
+        self._lock = asyncio.Lock()  # creations and deletions one at a time: names stay unique
+
+    # --- the engine ------------------------------------------------------------
+    @property
+    def engine(self) -> docker.APIClient:
+        if self._engine is None:
+            # The engine of the hub's spawner, which the hub passes on in DOCKER_HOST.
+            self._engine = docker.APIClient(base_url=os.environ.get("DOCKER_HOST") or None, timeout=120)
+        return self._engine
+
+    async def _on_engine(self, function, *args, **kwargs):
+        try:
+            return await asyncio.to_thread(function, self.engine, *args, **kwargs)
+        except volumes.VolumeError as e:
+            raise ProjectError(503, str(e)) from None
+        except docker.errors.DockerException as e:
+            raise ProjectError(503, f"the container engine did not do it: {e}") from None
+
+    def volume(self, project: str) -> str:
+        return names.project_volume(self.options.name_prefix, project)
+
+    @property
+    def _helper_options(self) -> dict:
+        return {"image": self.options.image, "ulimits": self.options.ulimits or {"nofile": 20000, "nproc": 4096}}
+
+    # --- the hub ----------------------------------------------------------------
+    async def _hub(self, method: str, *args):
+        try:
+            return await getattr(self.hub, method)(*args)
+        except HubError as e:
+            status = 503 if e.status in (0, 502, 503, 504) else (e.status if e.status < 500 else 502)
+            raise ProjectError(status, e.message) from None
+
+    async def _member_names(self, project: str) -> list[str]:
+        group = await self._hub("group", names.member_group(project))
+        return sorted((group or {}).get("users", []))
+
+    # --- models -----------------------------------------------------------------
+    def _model(self, row: dict, users: list[str], caller: Caller) -> dict:
+        owners = [u for u in row["owners"] if u in users]
+        members = [{"name": u, "role": "owner" if u in owners else "member"} for u in sorted(users)]
+        role = "owner" if caller.name in owners else "member" if caller.name in users else None
+        return {
+            "name": row["name"],
+            "title": row["title"],
+            "description": row["description"],
+            "created": row["created"],
+            "created_by": row["created_by"],
+            "owners": owners,
+            "members": members,
+            "role": role,
+            "folder": f"~/projects/{row['name']}",
+        }
+
+    async def _visible(self, caller: Caller, name: str) -> tuple[dict, list[str]]:
+        """The project and its member names, when the caller may see it; 404 otherwise."""
+        self._check_use(caller)
+        row = self.store.get(name) if isinstance(name, str) else None
+        users = await self._member_names(name) if row else []
+        if row is None or not (caller.admin or caller.name in users):
+            raise ProjectError(404, f"there is no project {name!r} that you are a member of")
+        return row, users
+
+    async def _owned(self, caller: Caller, name: str) -> tuple[dict, list[str]]:
+        row, users = await self._visible(caller, name)
+        if not caller.admin and caller.name not in row["owners"]:
+            raise ProjectError(403, f"only the owners of {name} may do this: {', '.join(row['owners']) or 'none'}")
+        return row, users
+
+    @staticmethod
+    def _check_use(caller: Caller) -> None:
+        if not caller.can_use:
+            raise ProjectError(403, f"{caller.name} may not use projects: ask an administrator for access")
+
+    # --- listing and reading ----------------------------------------------------
+    async def list(self, caller: Caller) -> list[dict]:
+        """The caller's projects (every project for admins), by name."""
+        self._check_use(caller)
+        groups = {g["name"]: g.get("users", []) for g in await self._hub("groups")}
+        found = []
+        for row in self.store.live():
+            users = groups.get(names.member_group(row["name"]), [])
+            if caller.admin or caller.name in users:
+                found.append(self._model(row, users, caller))
+        return found
+
+    async def get(self, caller: Caller, name: str) -> dict:
+        row, users = await self._visible(caller, name)
+        return self._model(row, users, caller)
+
+    # --- creating and changing --------------------------------------------------
+    @staticmethod
+    def _fields(data: dict, allowed: tuple[str, ...]) -> dict:
+        unknown = sorted(set(data) - set(allowed))
+        if unknown:
+            raise _field_error(422, unknown[0], f"unknown field: the fields are {', '.join(allowed)}")
+        for key, limit in (("title", MAX_TITLE), ("description", MAX_DESCRIPTION)):
+            if key in data:
+                value = data[key]
+                if not isinstance(value, str):
+                    raise _field_error(422, key, "expected a string")
+                if len(value) > limit:
+                    raise _field_error(422, key, f"{len(value)} characters: at most {limit} are allowed")
+                if key == "title" and not value.strip():
+                    raise _field_error(422, key, "a title cannot be empty")
+        return data
+
+    async def _may_create(self, caller: Caller) -> None:
+        self._check_use(caller)
+        if caller.admin:
+            return
+        group = self.options.create_group
+        if group and caller.name not in ((await self._hub("group", group)) or {}).get("users", []):
+            raise ProjectError(403, f"only members of the hub group {group!r} may create projects")
+        owned = self.store.owned_by(caller.name)
+        if owned >= self.options.max_projects_per_user:
+            raise ProjectError(
+                409,
+                f"{caller.name} owns {owned} projects already: the limit is {self.options.max_projects_per_user} "
+                "(delete one, or ask an administrator)",
+            )
+
+    async def _check_name_free(self, name: str) -> None:
+        problem = names.name_problem(name)
+        if problem:
+            raise _field_error(422, "name", problem)
+        if self.store.get(name):
+            raise _field_error(409, "name", f"a project named {name!r} exists already")
+        if await self._hub("group", names.member_group(name)):
+            raise _field_error(409, "name", f"the hub group {names.member_group(name)!r} exists already")
+        collab = await self._hub("user", names.collab_user(name))
+        if collab and names.COLLAB_GROUP not in collab.get("groups", []):
+            raise _field_error(
+                409, "name", f"{name!r} cannot be used: its collaboration account {names.collab_user(name)!r} is a user"
+            )
+        if await self._on_engine(volumes.exists, self.volume(name)):
+            raise _field_error(
+                409,
+                "name",
+                f"a volume {self.volume(name)!r} exists already, left from an earlier project: "
+                "an administrator restores or removes it first",
+            )
+
+    async def create(self, caller: Caller, data: Any, owners: list[str] | None = None) -> dict:
+        """A new project; the caller (or ``owners``, at the command line) owns it."""
+        if not isinstance(data, dict):
+            raise _field_error(422, "", "expected a JSON object with name, title and description")
+        await self._may_create(caller)
+        fields = self._fields(data, ("name", "title", "description"))
+        name = fields.get("name")
+        owner_names = list(owners) if owners else [caller.name]
+        for owner in owner_names:
+            await self._existing_person(owner)
+        async with self._lock:
+            await self._check_name_free(name)
+            row = self.store.add(
+                name,
+                (fields.get("title") or name).strip(),
+                fields.get("description", ""),
+                created_by=caller.name,
+                owner_names=owner_names,
+            )
+            try:
+                labels = {"org.statcommons.project": name, "org.statcommons.target": f"/mnt/projects/{name}"}
+                await self._on_engine(volumes.create, self.volume(name), labels=labels, **self._helper_options)
+                await self._hub("create_group", names.member_group(name), owner_names, {names.GROUP_PROPERTY: name})
+            except ProjectError:
+                self.store.forget(row["id"])
+                await self._quietly(self.hub.delete_group(names.member_group(name)))
+                await self._quietly(asyncio.to_thread(volumes.remove, self.engine, self.volume(name)))
+                raise
+        log.info("%s created the project %s", caller.name, name)
+        return self._model(row, owner_names, caller)
+
+    async def update(self, caller: Caller, name: str, data: Any) -> dict:
+        if not isinstance(data, dict):
+            raise _field_error(422, "", "expected a JSON object with title and/or description")
+        row, users = await self._owned(caller, name)
+        fields = self._fields(data, ("title", "description"))
+        if fields:
+            self.store.update(row["id"], **{k: v.strip() if k == "title" else v for k, v in fields.items()})
+        return await self.get(caller, name)
+
+    # --- members ------------------------------------------------------------------
+    async def _existing_person(self, username: Any) -> dict:
+        if not isinstance(username, str) or not username:
+            raise _field_error(422, "user", "a username is required")
+        user = await self._hub("user", username)
+        if user is None:
+            raise ProjectError(404, f"there is no hub user {username!r}")
+        if names.COLLAB_GROUP in user.get("groups", []):
+            raise ProjectError(422, f"{username!r} is a project's collaboration account, not a person")
+        return user
+
+    async def set_member(self, caller: Caller, name: str, username: str, data: Any = None) -> dict:
+        """Add ``username`` with a role (``member`` by default), or change their role."""
+        data = {} if data is None else data
+        if not isinstance(data, dict):
+            raise _field_error(422, "", 'expected a JSON object such as {"role": "member"}')
+        unknown = sorted(set(data) - {"role"})
+        if unknown:
+            raise _field_error(422, unknown[0], "unknown field: the only field is role")
+        role = data.get("role", "member")
+        if role not in ROLES:
+            raise _field_error(422, "role", f"{role!r} is not a role: use owner or member")
+        row, users = await self._owned(caller, name)
+        await self._existing_person(username)
+        owners = [u for u in row["owners"] if u in users]
+        if role == "member" and owners == [username]:
+            raise ProjectError(409, f"{username} is the last owner of {name}: make someone else an owner first")
+        if username not in users:
+            await self._hub("add_users", names.member_group(name), [username])
+        self.store.set_owner(row["id"], username, role == "owner")
+        log.info("%s made %s %s of %s", caller.name, username, "an owner" if role == "owner" else "a member", name)
+        return await self.get(caller, name)
+
+    async def remove_member(self, caller: Caller, name: str, username: str) -> None:
+        """Take ``username`` out of the project (owners do it; a member may leave)."""
+        if caller.name == username:
+            row, users = await self._visible(caller, name)
+        else:
+            row, users = await self._owned(caller, name)
+        if username not in users:
+            raise ProjectError(404, f"{username} is not a member of {name}")
+        owners = [u for u in row["owners"] if u in users]
+        if owners == [username]:
+            raise ProjectError(
+                409, f"{username} is the last owner of {name}: make someone else an owner first, or delete the project"
+            )
+        await self._hub("remove_users", names.member_group(name), [username])
+        self.store.set_owner(row["id"], username, False)
+        log.info("%s removed %s from %s", caller.name, username, name)
+        servers = self._servers(required=False)
+        if servers is not None:
+            await self._quietly(servers.revoke(name, username))
+
+    # --- deleting and restoring ---------------------------------------------------
+    async def _users_of_volume(self, name: str) -> list[str]:
+        """Who has the project's folder mounted: the people behind the containers (not its collab server)."""
+        containers = await self._on_engine(volumes.users_of, self.volume(name))
+        prefix = f"{self.options.name_prefix}-"
+        collab = f"{prefix}{names.collab_user(name)}"
+        found = []
+        for container in containers:
+            container_name = (container.get("Names") or ["?"])[0].lstrip("/")
+            if container_name != collab:
+                found.append(container_name.removeprefix(prefix))
+        return sorted(found)
+
+    async def delete(self, caller: Caller, name: str) -> dict:
+        """Archive the project's files, then remove its volume, group, collaboration account and record."""
+        row, users = await self._owned(caller, name)
+        async with self._lock:
+            holders = await self._users_of_volume(name)
+            if holders:
+                raise ProjectError(
+                    409,
+                    f"{name} cannot be deleted while servers have its folder mounted ({', '.join(holders)}): "
+                    "they stop their servers first (File > Hub Control Panel > Stop My Server)",
+                )
+            servers = self._servers(required=False)
+            if servers is not None:
+                await self._collab(servers.remove(name))
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+            destination = self.options.archive_folder / f"{name}-{stamp}.tar.gz"
+            if await self._on_engine(volumes.exists, self.volume(name)):
+                await self._on_engine(volumes.archive, self.volume(name), destination, **self._helper_options)
+            else:
+                destination = None
+            await self._hub("delete_group", names.member_group(name))
+            if destination is not None:
+                await self._on_engine(volumes.remove, self.volume(name))
+            self.store.archive(row["id"], str(destination) if destination else None)
+        log.info("%s deleted the project %s (archive: %s)", caller.name, name, destination)
+        return {"name": name, "archive": destination.name if destination else None}
+
+    async def restore(self, caller: Caller, archive: Path, owners: list[str] | None = None, name: str | None = None):
+        """A new project from a deleted project's archive, owned by ``owners`` (default: its owners then)."""
+        if not caller.admin:
+            raise ProjectError(403, "only administrators restore projects")
+        archive = Path(archive).resolve()
+        if not archive.is_file():
+            raise ProjectError(404, f"{archive}: no such archive")
+        try:
+            with tarfile.open(archive, "r:gz") as tar:
+                tar.getmembers()
+        except (tarfile.TarError, OSError, EOFError) as e:
+            raise ProjectError(422, f"{archive}: not a .tar.gz archive: {e}") from None
+        earlier = self.store.by_archive(str(archive)) or {}
+        match = ARCHIVE_NAME.match(archive.name)
+        name = name or earlier.get("name") or (match and match["name"])
+        if not name:
+            raise ProjectError(422, f"{archive.name}: the project's name is not known: give one")
+        owners = owners or earlier.get("owners")
+        if not owners:
+            raise ProjectError(422, f"{archive.name}: the owners are not known: give at least one")
+        data = {"name": name, "title": earlier.get("title") or name, "description": earlier.get("description", "")}
+        project = await self.create(caller, data, owners=owners)
+        try:
+            await self._on_engine(volumes.restore, self.volume(name), archive, **self._helper_options)
+        except ProjectError:
+            await self._quietly(self._undo(name))
+            raise
+        log.info("restored the project %s from %s", name, archive)
+        return project
+
+    async def _undo(self, name: str) -> None:
+        row = self.store.get(name)
+        await self.hub.delete_group(names.member_group(name))
+        await asyncio.to_thread(volumes.remove, self.engine, self.volume(name))
+        if row:
+            self.store.forget(row["id"])
+
+    # --- collaboration servers ---------------------------------------------------
+    def _servers(self, required: bool = True):
+        try:
+            from . import collab
+        except ImportError:
+            if required:
+                raise ProjectError(503, "project servers are not available") from None
+            return None
+        return collab.ProjectServers(self.hub.api, self.hub.token, log=log, public_url=self.options.proxy_url)
+
+    async def _collab(self, awaitable):
+        try:
+            return await awaitable
+        except Exception as e:  # collab.HubError: the hub or the server refused
+            status = getattr(e, "status", None)
+            if status is None:
+                raise
+            status = 503 if status in (0, 502, 503, 504) else (status if 400 <= status < 500 else 502)
+            raise ProjectError(status, f"the project server: {getattr(e, 'message', e)}") from None
+
+    async def start_server(self, caller: Caller, name: str) -> dict:
+        await self._visible(caller, name)
+        url = await self._collab(self._servers().start(name))
+        return {"running": True, "url": url}
+
+    async def stop_server(self, caller: Caller, name: str) -> None:
+        await self._visible(caller, name)
+        await self._collab(self._servers().stop(name))
+
+    async def server_status(self, caller: Caller, name: str) -> dict:
+        await self._visible(caller, name)
+        return await self._collab(self._servers().status(name))
+
+    @staticmethod
+    async def _quietly(awaitable) -> None:
+        try:
+            await awaitable
+        except Exception as e:  # clean-up after a failure already reported: log, never mask it
+            log.warning("clean-up step failed: %s", e)

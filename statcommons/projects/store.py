@@ -1,0 +1,145 @@
+"""What StatCommons keeps about projects besides the hub's groups: titles, owners, archives.
+
+Membership lives in the hub (the group ``project-<name>`` holds owners and members alike);
+this store keeps each project's title, description, creation, owners, and for a deleted
+project its archive.  A name is unique among live projects; archived rows keep the name they
+had, so a name can be used again and an archive still knows its project.  SQLAlchemy Core on
+SQLite by default (in the state folder), PostgreSQL works the same.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.pool import StaticPool
+
+metadata = sa.MetaData()
+
+projects = sa.Table(
+    "projects",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(64), nullable=False, index=True),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("description", sa.Text, nullable=False, default=""),
+    sa.Column("created", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_by", sa.String(255), nullable=False),
+    sa.Column("archived", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("archive", sa.String(1024), nullable=True),
+)
+
+owners = sa.Table(
+    "owners",
+    metadata,
+    sa.Column("project_id", sa.Integer, sa.ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("username", sa.String(255), primary_key=True),
+)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    if moment.tzinfo is None:  # SQLite gives back what was written, without the zone
+        moment = moment.replace(tzinfo=UTC)
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+class Store:
+    """Projects and their owners; every method is one short transaction."""
+
+    def __init__(self, url: str):
+        options: dict[str, Any] = {}
+        if url.startswith("sqlite") and ":memory:" in url:
+            options = {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
+        self.engine = sa.create_engine(url, **options)
+        metadata.create_all(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def _row(self, conn, row) -> dict:
+        names = conn.execute(sa.select(owners.c.username).where(owners.c.project_id == row.id)).scalars()
+        return {
+            "id": row.id,
+            "name": row.name,
+            "title": row.title,
+            "description": row.description,
+            "created": iso(row.created),
+            "created_by": row.created_by,
+            "owners": sorted(names),
+            "archived": iso(row.archived),
+            "archive": row.archive,
+        }
+
+    def get(self, name: str) -> dict | None:
+        """The live project of that name."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(projects).where(projects.c.name == name, projects.c.archived.is_(None))
+            ).first()
+            return self._row(conn, row) if row else None
+
+    def live(self) -> list[dict]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(projects).where(projects.c.archived.is_(None)).order_by(projects.c.name)
+            ).all()
+            return [self._row(conn, row) for row in rows]
+
+    def archived(self) -> list[dict]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(projects).where(projects.c.archived.is_not(None)).order_by(projects.c.archived)
+            ).all()
+            return [self._row(conn, row) for row in rows]
+
+    def by_archive(self, archive: str) -> dict | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(projects).where(projects.c.archive == archive)).first()
+            return self._row(conn, row) if row else None
+
+    def owned_by(self, username: str) -> int:
+        """How many live projects ``username`` owns."""
+        with self.engine.connect() as conn:
+            query = (
+                sa.select(sa.func.count())
+                .select_from(owners.join(projects, owners.c.project_id == projects.c.id))
+                .where(owners.c.username == username, projects.c.archived.is_(None))
+            )
+            return conn.execute(query).scalar_one()
+
+    def add(self, name: str, title: str, description: str, created_by: str, owner_names: list[str]) -> dict:
+        with self.engine.begin() as conn:
+            project_id = conn.execute(
+                projects.insert().values(
+                    name=name, title=title, description=description, created=now(), created_by=created_by
+                )
+            ).inserted_primary_key[0]
+            for owner in sorted(set(owner_names)):
+                conn.execute(owners.insert().values(project_id=project_id, username=owner))
+            return self._row(conn, conn.execute(sa.select(projects).where(projects.c.id == project_id)).one())
+
+    def forget(self, project_id: int) -> None:
+        """Remove a row entirely (a creation that failed half way)."""
+        with self.engine.begin() as conn:
+            conn.execute(owners.delete().where(owners.c.project_id == project_id))
+            conn.execute(projects.delete().where(projects.c.id == project_id))
+
+    def update(self, project_id: int, **fields) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(projects.update().where(projects.c.id == project_id).values(**fields))
+
+    def set_owner(self, project_id: int, username: str, owner: bool) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(owners.delete().where(owners.c.project_id == project_id, owners.c.username == username))
+            if owner:
+                conn.execute(owners.insert().values(project_id=project_id, username=username))
+
+    def archive(self, project_id: int, archive: str | None) -> None:
+        self.update(project_id, archived=now(), archive=archive)

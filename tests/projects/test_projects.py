@@ -1,0 +1,202 @@
+"""Projects in a real hub: members share a folder in their real servers; everyone else sees nothing.
+
+The scenario runs in order on one hub: ana creates ``survey`` and adds bob; both write, edit and
+delete each other's files through the Jupyter contents API of their own servers; carol, not a
+member, gets 404s and no folder; the project cannot be deleted while servers mount it; once
+they stop, deleting archives its files, and ``statcommons projects restore`` brings them back.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+import requests
+
+from statcommons.settings import ROOT
+
+pytestmark = pytest.mark.containers
+
+TEXT = {"type": "file", "format": "text"}
+
+
+def put_text(workspace, name: str, path: str, text: str, as_user: str | None = None):
+    r = workspace.contents(name, "PUT", path, as_user=as_user, json={**TEXT, "content": text})
+    assert r.status_code in (200, 201), r.text
+    return r.json()
+
+
+def read_text(workspace, name: str, path: str) -> str:
+    r = workspace.contents(name, "GET", path, params={"content": 1, "format": "text", "type": "file"})
+    assert r.status_code == 200, r.text
+    return r.json()["content"]
+
+
+@pytest.fixture(scope="module")
+def survey(workspace):
+    """ana's project survey with bob as a member; both servers started after that."""
+    workspace.user("bob")
+    r = workspace.call(
+        "POST", "/projects", "ana", json={"name": "survey", "title": "Labour force survey", "description": "LFS 2026"}
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["members"] == [{"name": "ana", "role": "owner"}]
+    r = workspace.call("PUT", "/projects/survey/members/bob", "ana", json={"role": "member"})
+    assert r.status_code == 200, r.text
+    assert r.json()["members"] == [{"name": "ana", "role": "owner"}, {"name": "bob", "role": "member"}]
+    workspace.start_server("ana")
+    workspace.start_server("bob")
+    return "survey"
+
+
+def test_members_see_the_project_and_their_role(workspace, survey):
+    mine = workspace.call("GET", "/projects", "bob").json()["projects"]
+    assert [(p["name"], p["title"], p["role"]) for p in mine] == [("survey", "Labour force survey", "member")]
+    project = workspace.call("GET", "/projects/survey", "ana").json()
+    assert project["owners"] == ["ana"] and project["role"] == "owner" and project["folder"] == "~/projects/survey"
+
+
+def test_two_members_write_edit_and_delete_each_others_files(workspace, survey):
+    assert "survey" in workspace.listing("ana", "projects")
+    assert "survey" in workspace.listing("bob", "projects")
+    put_text(workspace, "ana", "projects/survey/plan.md", "# Plan\nweights by region\n")
+    r = workspace.contents("ana", "PUT", "projects/survey/notes", json={"type": "directory"})
+    assert r.status_code == 201, r.text
+    # bob reads ana's file in his own server and changes it; ana sees his change.
+    assert read_text(workspace, "bob", "projects/survey/plan.md") == "# Plan\nweights by region\n"
+    put_text(workspace, "bob", "projects/survey/plan.md", "# Plan\nweights by region and age\n")
+    assert read_text(workspace, "ana", "projects/survey/plan.md") == "# Plan\nweights by region and age\n"
+    # bob writes into ana's folder, ana deletes it; bob deletes ana's file.
+    put_text(workspace, "bob", "projects/survey/notes/bob.txt", "from bob")
+    assert workspace.contents("ana", "DELETE", "projects/survey/notes/bob.txt").status_code == 204
+    assert "bob.txt" not in workspace.listing("bob", "projects/survey/notes")
+    put_text(workspace, "ana", "projects/survey/draft.txt", "to be removed")
+    assert workspace.contents("bob", "DELETE", "projects/survey/draft.txt").status_code == 204
+    assert "draft.txt" not in workspace.listing("ana", "projects/survey")
+    # One uid for everyone: files are 1000:100 whoever wrote them; nothing in a home is root's.
+    put_text(workspace, "bob", "projects/survey/notes/keep.txt", "kept by bob")
+    code, owners = workspace.exec(
+        "ana",
+        [
+            "stat",
+            "-c",
+            "%u:%g %n",
+            "-L",
+            "/home/jovyan/projects/survey/plan.md",
+            "/home/jovyan/projects/survey/notes/keep.txt",
+            "/home/jovyan/projects/survey",
+        ],
+    )
+    assert code == 0, owners
+    assert [line.split()[0] for line in owners.splitlines()] == ["1000:100"] * 3
+    for name in ("ana", "bob"):
+        code, found = workspace.exec(name, ["find", "/home/jovyan", "-xdev", "!", "-uid", "1000"])
+        assert (code, found.strip()) == (0, "")
+
+
+def test_a_non_member_cannot_see_or_reach_the_project(workspace, survey):
+    assert workspace.call("GET", "/projects", "carol").json() == {"projects": []}
+    r = workspace.call("GET", "/projects/survey", "carol")
+    assert r.status_code == 404 and "no project 'survey'" in r.json()["message"]
+    r = workspace.call("PUT", "/projects/survey/members/carol", "carol", json={"role": "owner"})
+    assert r.status_code == 404
+    assert workspace.call("POST", "/projects/survey/server", "carol").status_code == 404
+    workspace.start_server("carol")
+    assert "survey" not in workspace.listing("carol", "projects")
+    code, output = workspace.exec("carol", ["ls", "/mnt/projects"])
+    assert code != 0 and "No such file" in output
+    # Nor through someone else's server.
+    assert workspace.contents("ana", "GET", "projects/survey/plan.md", as_user="carol").status_code in (403, 404)
+
+
+@pytest.mark.parametrize(
+    "body, status, message",
+    [
+        ({"name": "Survey"}, 422, "name: 'Survey' is not allowed: use lowercase letters, digits and inner hyphens"),
+        ({"name": "-x"}, 422, "name: '-x' is not allowed"),
+        ({"name": "a" * 41}, 422, "name: " + repr("a" * 41) + " is 41 characters long: at most 40 are allowed"),
+        ({"title": "no name"}, 422, "name: a project name is required"),
+        ({"name": "ok", "colour": "red"}, 422, "colour: unknown field"),
+        ({"name": "ok", "title": 5}, 422, "title: expected a string"),
+        ({"name": "survey"}, 409, "name: a project named 'survey' exists already"),
+        ({"name": "dave"}, 409, "its collaboration account 'dave-collab' is a user"),
+    ],
+)
+def test_bad_projects_are_refused_with_a_message(workspace, survey, body, status, message):
+    workspace.user("dave-collab")
+    r = workspace.call("POST", "/projects", "carol", json=body)
+    assert r.status_code == status, r.text
+    assert message in r.json()["message"]
+    assert r.json()["status"] == status
+
+
+def test_bad_membership_changes_are_refused_with_a_message(workspace, survey):
+    r = workspace.call("PUT", "/projects/survey/members/nobody-here", "ana", json={"role": "member"})
+    assert (r.status_code, r.json()["message"]) == (404, "there is no hub user 'nobody-here'")
+    r = workspace.call("PUT", "/projects/survey/members/carol", "bob", json={"role": "member"})
+    assert r.status_code == 403 and "only the owners of survey may do this: ana" in r.json()["message"]
+    r = workspace.call("DELETE", "/projects/survey/members/ana", "bob")
+    assert r.status_code == 403
+    r = workspace.call("DELETE", "/projects/survey/members/ana", "ana")
+    assert r.status_code == 409 and "ana is the last owner of survey" in r.json()["message"]
+    r = workspace.call("PUT", "/projects/survey/members/ana", "ana", json={"role": "member"})
+    assert r.status_code == 409 and "last owner" in r.json()["message"]
+    r = workspace.call("PUT", "/projects/survey/members/carol", "ana", json={"role": "boss"})
+    assert r.status_code == 422 and "'boss' is not a role: use owner or member" in r.json()["message"]
+    r = workspace.call("PUT", "/projects/survey/members/carol", "ana", data=b"{not json")
+    assert r.status_code == 400 and "not valid JSON" in r.json()["message"]
+    r = workspace.call("DELETE", "/projects/survey/members/carol", "ana")
+    assert r.status_code == 404 and r.json()["message"] == "carol is not a member of survey"
+    r = workspace.call("PATCH", "/projects/survey", "bob", json={"title": "mine"})
+    assert r.status_code == 403
+    r = requests.get(f"{workspace.api_url}/projects/survey", timeout=30)
+    assert r.status_code == 401 and "not logged in" in r.json()["message"]
+
+
+def test_owners_change_the_title_and_roles(workspace, survey):
+    r = workspace.call("PATCH", "/projects/survey", "ana", json={"title": "LFS", "description": "quarterly"})
+    assert r.status_code == 200 and (r.json()["title"], r.json()["description"]) == ("LFS", "quarterly")
+    r = workspace.call("PUT", "/projects/survey/members/bob", "ana", json={"role": "owner"})
+    assert r.json()["owners"] == ["ana", "bob"]
+    r = workspace.call("PUT", "/projects/survey/members/bob", "ana", json={"role": "member"})
+    assert r.json()["owners"] == ["ana"]
+
+
+def test_delete_waits_for_servers_then_archives_and_restore_brings_the_files_back(workspace, survey):
+    r = workspace.call("DELETE", "/projects/survey", "bob")
+    assert r.status_code == 403
+    r = workspace.call("DELETE", "/projects/survey", "ana")
+    assert r.status_code == 409 and "ana, bob" in r.json()["message"], r.text
+    workspace.stop_server("ana")
+    workspace.stop_server("bob")
+    r = workspace.call("DELETE", "/projects/survey", "ana")
+    assert r.status_code == 200, r.text
+    archive = Path(workspace.hub.workdir, "state", "projects", "archive", r.json()["archive"])
+    with tarfile.open(archive) as tar:
+        files = {name.removeprefix("./") for name in tar.getnames()}
+    assert {"plan.md", "notes/keep.txt"} <= files
+    assert workspace.call("GET", "/projects/survey", "ana").status_code == 404
+    assert workspace.hub.api("GET", "/groups/project-survey").status_code == 404
+    volumes = [v.name for v in workspace.hub.engine().volumes.list() if v.name.endswith("-project-survey")]
+    assert volumes == []
+
+    restored = subprocess.run(
+        [sys.executable, "-m", "statcommons", "projects", "restore", str(archive)],
+        cwd=ROOT,
+        env={**os.environ, **workspace.hub.env},
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert restored.returncode == 0, restored.stderr
+    project = workspace.call("GET", "/projects/survey", "ana").json()
+    assert project["owners"] == ["ana"] and project["title"] == "LFS"
+    workspace.start_server("bob")  # bob was not an owner: not a member any more
+    assert "survey" not in workspace.listing("bob", "projects")
+    workspace.start_server("ana")
+    assert read_text(workspace, "ana", "projects/survey/plan.md") == "# Plan\nweights by region and age\n"
+    assert read_text(workspace, "ana", "projects/survey/notes/keep.txt") == "kept by bob"
