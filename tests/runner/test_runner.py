@@ -47,6 +47,14 @@ def schedule(homes):
 
 
 @pytest.fixture(scope="module")
+def item_schedule(homes):
+    """A curator schedules a library notebook: it runs without anyone's home."""
+    r = homes.call("POST", "/schedules", "cora", json={"item": "runner-shared", "cron": "* * * * *"})
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+@pytest.fixture(scope="module")
 def attached_item(homes):
     """A published library notebook whose file the library keeps; it fails (a missing module)."""
     item = {"type": "notebook", "title": "Needs a missing module", "summary": "Fails on purpose."}
@@ -59,7 +67,7 @@ def attached_item(homes):
 
 
 @pytest.fixture(scope="module")
-def batch(homes, schedule, attached_item):
+def batch(homes, schedule, item_schedule, attached_item):
     """Runs started at once; each test waits for its own."""
     return {
         "hello": homes.start("ana", path="hello.ipynb", parameters={"greeting": "bonjour"}),
@@ -287,3 +295,17 @@ def test_a_cron_schedule_fires(homes, schedule):
     assert current["last_run"] is not None and current["next_run"] > schedule["next_run"]
     assert homes.call("DELETE", f"/schedules/{schedule['id']}", "ana").status_code == 204
     assert homes.call("GET", f"/schedules/{schedule['id']}", "ana").status_code == 404
+
+
+def test_a_cron_schedule_of_a_library_notebook_fires_and_the_library_shows_the_run(homes, item_schedule):
+    assert item_schedule["item"] == "runner-shared" and item_schedule["user"] == "cora"
+
+    def fired():
+        runs = homes.call("GET", "/runs?limit=100&item=runner-shared", "cora").json()["runs"]
+        return [r for r in runs if r["schedule"] == item_schedule["id"] and r["status"] == "succeeded"]
+
+    run = wait_for(fired, 150, interval=1, what="a run of the library item's schedule to succeed")[-1]
+    assert outputs(homes.call("GET", f"/runs/{run['id']}/notebook", "cora").json()).strip() == "3"
+    item = homes.library("GET", "/items/runner-shared", "ana").json()
+    assert item["last_run"]["status"] == "succeeded" and int(item["last_run"]["run"]) >= run["id"]
+    assert homes.call("DELETE", f"/schedules/{item_schedule['id']}", "cora").status_code == 204
