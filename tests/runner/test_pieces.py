@@ -1,8 +1,12 @@
-"""The runner's pure parts: reading how a run ended, cron expressions, checking requests, the store."""
+"""The runner's pure parts: reading how a run ended, cron expressions, checking requests, the store.
+
+The store's tests run on SQLite and on a real PostgreSQL server (the library tests' fixture).
+"""
 
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import tarfile
 from datetime import UTC, datetime
@@ -13,6 +17,9 @@ from statcommons.runner import api
 from statcommons.runner.executor import Options, SourceError, failing_cell, outcome, plan, read_output
 from statcommons.runner.scheduler import cron_problem, next_time
 from statcommons.runner.store import Store
+
+from .. import pgserver
+from ..library.conftest import postgres_server  # noqa: F401  (a fixture, shared)
 
 MB = 1024**2
 
@@ -149,8 +156,26 @@ def test_parameters_are_python_names():
             api.check_parameters(bad)
 
 
-def test_store_recovers_running_runs_and_retries_once(tmp_path):
-    store = Store(f"sqlite:///{tmp_path / 'r.sqlite'}")
+_schemas = itertools.count(1)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request, tmp_path):
+    if request.param == "sqlite":
+        yield Store(f"sqlite:///{tmp_path / 'r.sqlite'}")
+        return
+    server = request.getfixturevalue("postgres_server")
+    schema = f"runner_{next(_schemas)}"
+    with pgserver.connect(server, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    store = Store(pgserver.url(server, schema))
+    yield store
+    store.engine.dispose()
+    with pgserver.connect(server, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+def test_store_recovers_running_runs_and_retries_once(store):
     common = {"user": "ana", "path": "n.ipynb", "image": "img", "time_limit": 10, "mem_limit": MB * 100}
     first = store.add_run(**common)
     store.update_run(first.id, status="running")
@@ -162,8 +187,7 @@ def test_store_recovers_running_runs_and_retries_once(tmp_path):
     assert [r.status for r in store.runs()[0]] == ["interrupted", "interrupted"]
 
 
-def test_failing_lists_library_notebooks_whose_latest_run_failed(tmp_path):
-    store = Store("sqlite:///:memory:")
+def test_failing_lists_library_notebooks_whose_latest_run_failed(store):
     common = {"user": "ana", "image": "img", "time_limit": 10, "mem_limit": MB * 100}
     for item, statuses in {
         "a": ["failed", "succeeded"],
@@ -174,3 +198,23 @@ def test_failing_lists_library_notebooks_whose_latest_run_failed(tmp_path):
             store.update_run(store.add_run(item=item, **common).id, status=status)
     assert [r.item for r in store.failing()] == ["b", "c"]
     assert json.dumps([r.status for r in store.failing(user="bob")]) == "[]"
+
+
+def test_a_run_is_claimed_once_and_schedules_round_trip(store):
+    common = {"user": "ana", "path": "n.ipynb", "image": "img", "time_limit": 10, "mem_limit": MB * 100}
+    run = store.add_run(parameters={"n": 3, "label": "été"}, **common)
+    assert store.update_run(run.id, only_if=("queued",), status="running") is not None
+    assert store.update_run(run.id, only_if=("queued",), status="running") is None  # a second worker gets nothing
+    assert store.run(run.id).parameters == {"n": 3, "label": "été"}
+    runs, total = store.runs(user="ana", status=["running"])
+    assert total == 1 and runs[0].id == run.id
+
+    moment = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
+    schedule = store.add_schedule(user="ana", item="tutorial-x", cron="0 8 * * *", parameters={}, next_run=moment)
+    assert [s.id for s in store.due(moment)] == [schedule.id] and store.next_due() == moment
+    later = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
+    store.schedule_fired(schedule.id, later, run.id)
+    assert store.due(moment) == [] and store.schedule(schedule.id).last_run == run.id
+    assert store.schedule_busy(schedule.id) is False
+    store.delete_schedule(schedule.id)
+    assert store.schedules(user="ana") == []
