@@ -7,6 +7,7 @@ schedule is made at the start too, and checked last, once a minute has passed.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 
@@ -14,6 +15,7 @@ import docker
 import pytest
 import requests
 
+from ..gitserver import make_repository, serving
 from ..hubtools import wait_for
 from .conftest import ATTACHED_FAILING, FAILING, HANGING, HELLO, HOG, IMAGE, SLEEPY
 
@@ -146,6 +148,30 @@ def test_library_notebooks_run_and_the_library_shows_their_last_run(homes, batch
     failing = homes.call("GET", "/runs?failing=true", "cora").json()["runs"]
     assert [r["item"] for r in failing] == [attached_item]
     assert homes.call("GET", "/runs?failing=true", "bob").json()["runs"] == []
+
+
+def test_a_library_notebook_in_a_git_repository_is_cloned_and_run(homes, tmp_path):
+    from .conftest import notebook
+
+    repos = tmp_path / "repos"
+    repos.mkdir()
+    hello = notebook("print(f'{word} from a clone')", parameters='word = "hello"')
+    make_repository(repos, "tutorials.git", {"notebooks/hello.ipynb": json.dumps(hello)}, branch="stable")
+    with serving(repos) as base:
+        item = {
+            "type": "notebook",
+            "title": "A notebook kept in a git repository",
+            "summary": "Cloned by the runner.",
+            "notebook": {"repository": f"{base}tutorials.git", "branch": "stable", "path": "notebooks/hello.ipynb"},
+        }
+        r = homes.library("POST", "/items", "cora", json=item)
+        assert r.status_code == 201, r.text
+        item_id = r.json()["id"]
+        assert homes.library("POST", f"/items/{item_id}/review", "cora", json={"decision": "publish"}).ok
+        run = homes.start("ana", item=item_id, parameters={"word": "bonjour"})
+        ended = homes.wait(run["id"], "ana", timeout=150)
+    assert ended["status"] == "succeeded", ended
+    assert "bonjour from a clone" in outputs(homes.call("GET", f"/runs/{run['id']}/notebook", "ana").json())
 
 
 def test_users_never_see_or_cancel_each_others_runs(homes, batch):
