@@ -96,6 +96,9 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=2, help="runs at a time; the others wait")
     parser.add_argument("--time-limit", type=int, default=3600, help="seconds a run may take")
     parser.add_argument("--mem-limit", default="2G", help="memory of a run, swap included")
+    parser.add_argument(
+        "--keep-days", type=float, default=90, help="days the executed notebooks of ended runs are kept (0: for good)"
+    )
     parser.add_argument("--cpu-limit", type=float, default=1.0, help="cores a run may use (0: no limit)")
     parser.add_argument(
         "--max-active-per-user", type=int, default=20, help="queued or running runs one user may have at a time"
@@ -107,6 +110,15 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--datasets", type=Path, help="the data sets folder mounted beside shared notebooks")
     parser.add_argument("--library-url", help="the library service, e.g. http://127.0.0.1:8082/services/library/")
     return parser.parse_args(argv)
+
+
+async def _prune_daily(runner: Runner, keep_days: float) -> None:
+    while True:
+        try:
+            await runner.executor.call(runner.prune, keep_days)
+        except OSError as e:
+            log.error("removing the files of old runs failed: %s", e)
+        await asyncio.sleep(24 * 3600)
 
 
 async def _serve(args: argparse.Namespace) -> None:
@@ -153,6 +165,7 @@ async def _serve(args: argparse.Namespace) -> None:
 
     scheduler = Scheduler(store, fire)
     scheduler.start()
+    pruning = asyncio.create_task(_prune_daily(runner, args.keep_days)) if args.keep_days > 0 else None
     prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/services/runner/")
     app = make_app(runner, scheduler, prefix=prefix)
     bind = os.environ.get("JUPYTERHUB_SERVICE_URL", "http://127.0.0.1:8083")
@@ -166,6 +179,8 @@ async def _serve(args: argparse.Namespace) -> None:
     await stop.wait()
     log.info("runner stopping: running runs are retried at the next start")
     server.stop()
+    if pruning:
+        pruning.cancel()
     scheduler.stop()
     await runner.stop()
     executor.close()

@@ -5,14 +5,17 @@ exists, so whatever moment the runner is killed at, its next start finds the run
 :meth:`Runner.start` removes every container of this runner that is left, marks the runs
 that were ``running`` as ``interrupted`` and queues one retry of each (``retry_of``), and
 queues again the runs that were waiting. After each run of a library notebook the runner
-records how it ended in the library (``PUT api/items/{id}/last-run``).
+records how it ended in the library (``PUT api/items/{id}/last-run``). The files of old runs
+are removed after a retention period (:meth:`Runner.prune`); their records stay.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import shutil
 from dataclasses import dataclass
+from datetime import timedelta
 
 import docker
 
@@ -77,6 +80,21 @@ class Runner:
             worker.cancel()
         names = [self.executor.container_name(run_id) for run_id in self.cancels]
         await asyncio.gather(*(self.executor.remove(name) for name in names), return_exceptions=True)
+
+    def prune(self, keep_days: float) -> int:
+        """Remove the files (executed notebook, log) of runs that ended more than ``keep_days`` ago.
+
+        The records stay: a run's status, times and error are kept for good; asking for its
+        notebook then says it is no longer kept. Returns how many runs' files were removed.
+        """
+        runs = self.executor.workdir / "runs"
+        ids = [int(p.name) for p in runs.iterdir() if p.name.isdigit()] if runs.is_dir() else []
+        old = self.store.finished_before(now() - timedelta(days=keep_days), ids) if ids else []
+        for run_id in old:
+            shutil.rmtree(self.executor.run_dir(run_id), ignore_errors=True)
+        if old:
+            log.info("removed the files of %d runs that ended more than %g days ago", len(old), keep_days)
+        return len(old)
 
     # --- submitting and cancelling ---------------------------------------------
 

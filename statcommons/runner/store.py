@@ -190,6 +190,12 @@ class Store:
             rows = session.scalars(query.order_by(Run.id.desc()).limit(limit).offset(offset)).all()
             return list(rows), total
 
+    def finished_before(self, moment: datetime, run_ids: Iterable[int]) -> list[int]:
+        """Those of ``run_ids`` that ended before ``moment``."""
+        query = sa.select(Run.id).where(Run.id.in_(list(run_ids)), Run.finished < moment, Run.status.notin_(ACTIVE))
+        with Session(self.engine) as session:
+            return list(session.scalars(query))
+
     def queued(self) -> list[Run]:
         """Runs waiting to start, oldest first."""
         with Session(self.engine, expire_on_commit=False) as session:

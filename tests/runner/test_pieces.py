@@ -218,3 +218,27 @@ def test_a_run_is_claimed_once_and_schedules_round_trip(store):
     assert store.schedule_busy(schedule.id) is False
     store.delete_schedule(schedule.id)
     assert store.schedules(user="ana") == []
+
+
+def test_files_of_old_runs_are_removed_and_their_records_kept(store, tmp_path):
+    from datetime import timedelta
+
+    from statcommons.runner.executor import Executor
+    from statcommons.runner.runs import Limits, Runner
+
+    executor = Executor(None, Options(image="img", name_prefix="t"), tmp_path, threads=1)  # no engine needed
+    runner = Runner(store, executor, Limits(image="img", time_limit=10, mem_limit=MB * 100), 1, None)
+    common = {"user": "ana", "path": "n.ipynb", "image": "img", "time_limit": 10, "mem_limit": MB * 100}
+    moment = datetime.now(UTC)
+    old, recent, running = (store.add_run(**common) for _ in range(3))
+    store.update_run(old.id, status="succeeded", finished=moment - timedelta(days=91))
+    store.update_run(recent.id, status="failed", finished=moment - timedelta(days=89))
+    store.update_run(running.id, status="running")
+    for run in (old, recent, running):
+        executor.run_dir(run.id).mkdir(parents=True)
+        executor.run_dir(run.id).joinpath("output.ipynb").write_text("{}")
+    assert runner.prune(90) == 1
+    assert not executor.run_dir(old.id).exists()
+    assert executor.run_dir(recent.id).exists() and executor.run_dir(running.id).exists()
+    assert store.run(old.id).status == "succeeded"  # the record stays
+    assert runner.prune(90) == 0
