@@ -105,6 +105,8 @@ def update_spawner(c, settings: dict) -> None:
     c.DockerSpawner.pull_policy = "never"  # images are built here, there is no registry
     # The start hook links the shared folders and the user's projects into the home first.
     c.DockerSpawner.cmd = [START_HOOK, "jupyterhub-singleuser"]
+    # Whose server a container is (DockerSpawner fills in the name): the projects service asks before deleting.
+    c.DockerSpawner.extra_create_kwargs = {"labels": {"org.statcommons.user": "{raw_username}"}}
     c.DockerSpawner.extra_host_config = {
         "ulimits": [{"Name": k, "Soft": v, "Hard": v} for k, v in sorted(ulimits.items())],
         # Servers run as uid 1000 and need no privilege: none can be gained either.

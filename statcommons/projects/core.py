@@ -314,15 +314,14 @@ class Projects:
 
     # --- deleting and restoring ---------------------------------------------------
     async def _users_of_volume(self, name: str) -> list[str]:
-        """Who has the project's folder mounted: the people behind the containers (not its collab server)."""
-        containers = await self._on_engine(volumes.users_of, self.volume(name))
-        prefix = f"{self.options.name_prefix}-"
-        collab = f"{prefix}{names.collab_user(name)}"
-        found = []
-        for container in containers:
-            container_name = (container.get("Names") or ["?"])[0].lstrip("/")
-            if container_name != collab:
-                found.append(container_name.removeprefix(prefix))
+        """Whose servers have the project's folder mounted (its own collaboration server aside)."""
+        found = set()
+        for container in await self._on_engine(volumes.users_of, self.volume(name)):
+            user = (container.get("Labels") or {}).get("org.statcommons.user")
+            if user is None:
+                user = (container.get("Names") or ["?"])[0].lstrip("/")
+            if names.project_of_collab_user(user) != name:
+                found.add(user)
         return sorted(found)
 
     async def delete(self, caller: Caller, name: str) -> dict:

@@ -53,13 +53,15 @@ class Workspace:
         url = f"{self.hub.url}/user/{name}/api/contents/{path}"
         return requests.request(method, url, headers=headers, timeout=60, allow_redirects=False, **kwargs)
 
-    def listing(self, name: str, path: str = "") -> set[str]:
-        r = self.contents(name, "GET", path, params={"content": 1})
+    def listing(self, name: str, path: str = "", as_user: str | None = None) -> set[str]:
+        r = self.contents(name, "GET", path, as_user=as_user, params={"content": 1})
         assert r.status_code == 200, r.text
         return {entry["name"] for entry in r.json()["content"]}
 
     def container(self, name: str):
-        return self.hub.engine().containers.get(f"{self.hub.prefix}-{name}")
+        """The container of ``name``'s server (found by the label the spawner gives it)."""
+        [container] = [c for c in self.hub.containers() if c.labels.get("org.statcommons.user") == name]
+        return container
 
     def exec(self, name: str, command: list[str]) -> tuple[int, str]:
         result = self.container(name).exec_run(command, user="1000:100")

@@ -9,6 +9,7 @@ they stop, deleting archives its files, and ``statcommons projects restore`` bri
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import tarfile
@@ -18,6 +19,8 @@ import pytest
 import requests
 
 from statcommons.settings import ROOT
+
+from ..hubtools import Person
 
 pytestmark = pytest.mark.containers
 
@@ -166,6 +169,26 @@ def test_owners_change_the_title_and_roles(workspace, survey):
     assert r.json()["owners"] == ["ana"]
 
 
+def test_the_project_server_runs_on_the_project_folder_and_sees_no_home(workspace, survey):
+    r = workspace.call("POST", "/projects/survey/server", "bob")
+    assert r.status_code == 200, r.text
+    assert r.json()["url"] == "/user/survey-collab/"
+    container = workspace.container("survey-collab")
+    mounts = {m["Destination"]: m for m in container.attrs["Mounts"]}
+    assert set(mounts) == {"/mnt/projects/survey", "/mnt/shared-notebooks", "/mnt/datasets"}
+    assert mounts["/mnt/projects/survey"]["RW"] and not mounts["/mnt/datasets"]["RW"]
+    environment = dict(item.split("=", 1) for item in container.attrs["Config"]["Env"])
+    assert environment["STATCOMMONS_PROJECT"] == "survey"
+    code, output = workspace.exec("survey-collab", ["sh", "-c", "id -u; ls /mnt/projects/survey"])
+    assert code == 0 and output.split() == ["1000", "notes", "plan.md"]
+    assert environment["JUPYTERHUB_ROOT_DIR"] == "/mnt/projects/survey"
+    # Members reach it (shared with the member group): its file browser is the project folder.
+    assert workspace.listing("survey-collab", as_user="bob") >= {"notes", "plan.md"}
+    r = workspace.call("GET", "/projects/survey/server", "ana")
+    assert r.json() == {"running": True, "url": "/user/survey-collab/"}
+    assert workspace.call("GET", "/projects/survey/server", "carol").status_code == 404
+
+
 def test_delete_waits_for_servers_then_archives_and_restore_brings_the_files_back(workspace, survey):
     r = workspace.call("DELETE", "/projects/survey", "bob")
     assert r.status_code == 403
@@ -200,3 +223,26 @@ def test_delete_waits_for_servers_then_archives_and_restore_brings_the_files_bac
     workspace.start_server("ana")
     assert read_text(workspace, "ana", "projects/survey/plan.md") == "# Plan\nweights by region and age\n"
     assert read_text(workspace, "ana", "projects/survey/notes/keep.txt") == "kept by bob"
+
+
+def test_the_projects_page_looks_like_the_hub_and_escapes_what_people_typed(workspace):
+    title = '<img src=x onerror="alert(1)"> Census & co'
+    r = workspace.call("POST", "/projects", "carol", json={"name": "census", "title": title})
+    assert r.status_code == 201, r.text
+    admin = Person(workspace.hub, "admin", workspace.hub.admin_password)
+    admin.log_in()
+    home = admin.http.get(f"{workspace.hub.url}/hub/home", timeout=30)
+    assert '<a class="nav-link" href="/services/projects/">Projects</a>' in home.text
+    assert "change-password" in home.text  # the local accounts' entries stay
+    page = admin.http.get(f"{workspace.hub.url}/services/projects/", timeout=60)
+    assert page.status_code == 200 and page.url.endswith("/services/projects/")
+    assert "default-src 'self'; script-src 'self'" in page.headers["Content-Security-Policy"]
+    assert "All projects" in page.text
+    assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt; Census &amp; co" in page.text
+    assert "<img src=x" not in page.text
+    assert re.findall(r"<script[^>]*>", page.text) == [
+        '<script src="/services/projects/static/projects.js?v='
+        + re.search(r"projects\.js\?v=([0-9a-f]+)", page.text)[1]
+        + '" defer>'
+    ]
+    assert "/hub/static/css/style.min.css" in page.text

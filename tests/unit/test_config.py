@@ -215,7 +215,9 @@ def test_library_roles_users_read_and_submit_curators_review():
 
 def _runner_config(settings: dict | None = None, env: dict | None = None) -> Config:
     c = Config()
-    config.update_services(c, validate({"culler": {"enabled": False}, **NO_PROJECTS, **(settings or {})}), env=env or {})
+    config.update_services(
+        c, validate({"culler": {"enabled": False}, **NO_PROJECTS, **(settings or {})}), env=env or {}
+    )
     return c
 
 
@@ -276,3 +278,127 @@ def test_server_token_without_services_keeps_the_hub_default():
         c, validate({"library": {"enabled": False}, "runner": {"enabled": False}, **NO_PROJECTS})
     )
     assert c.Spawner.server_token_scopes == ["users:activity!user", "access:servers!server"]
+
+
+# --- projects ---------------------------------------------------------------------------------
+
+
+def _projects_config(settings: dict | None = None, env: dict | None = None) -> Config:
+    c = Config()
+    config.update_services(c, validate({"culler": {"enabled": False}, **(settings or {})}), env=env or {})
+    return c
+
+
+def test_projects_service_is_hub_managed_with_the_engine_and_its_settings(tmp_path):
+    settings = {
+        "projects": {"port": 9125, "create_group": "teams", "max_projects_per_user": 3},
+        "servers": {"name_prefix": "sc"},
+        "state_dir": str(tmp_path),
+    }
+    c = _projects_config(settings, env={"DOCKER_HOST": "unix:///e.sock", "SECRET": "x"})
+    service = {s["name"]: s for s in c.JupyterHub.services}["projects"]
+    assert service["url"] == "http://127.0.0.1:9125"
+    assert service["command"][:3] == [sys.executable, "-m", "statcommons.projects"]
+    for option in (
+        "--name-prefix=sc",
+        "--create-group=teams",
+        "--max-projects-per-user=3",
+        f"--archive-folder={tmp_path / 'projects' / 'archive'}",
+        "--image=statcommons/lab:latest",
+        "--proxy-url=http://127.0.0.1:8000/",
+    ):
+        assert option in service["command"]
+    assert service["environment"] == {
+        "DOCKER_HOST": "unix:///e.sock",
+        "STATCOMMONS_PROJECTS_DB": f"sqlite:///{tmp_path / 'projects.sqlite'}",
+    }
+    assert service["oauth_no_confirm"] is True
+    assert {"custom:projects:use", "custom:projects:admin"} <= set(c.JupyterHub.custom_scopes)
+
+
+def test_projects_database_from_the_environment_stays_out_of_the_command_line():
+    url = "postgresql+psycopg://projects:s3cret@db.example.org/statcommons"
+    c = _projects_config(env={"STATCOMMONS_PROJECTS_DB": url})
+    service = {s["name"]: s for s in c.JupyterHub.services}["projects"]
+    assert service["environment"]["STATCOMMONS_PROJECTS_DB"] == url
+    assert not any("s3cret" in part for part in service["command"])
+
+
+def test_projects_roles_users_use_admins_administer_service_manages_groups():
+    c = _projects_config({"auth": {"admin_users": ["root1"]}}, env={"STATCOMMONS_API_TOKEN": "t"})
+    roles = {role["name"]: role for role in c.JupyterHub.load_roles}
+    assert {"access:services!service=projects", "custom:projects:use"} <= set(roles["user"]["scopes"])
+    assert "custom:projects:admin" not in roles["user"]["scopes"]
+    assert {"custom:library:read", "custom:runner:run"} <= set(roles["user"]["scopes"])  # the others stay
+    assert "custom:projects:admin" in roles["projects-admin"]["scopes"]
+    assert roles["projects-admin"]["users"] == ["root1"]
+    assert roles["projects-admin"]["services"] == ["ops"]
+    service_role = roles["projects"]
+    assert service_role["services"] == ["projects"]
+    assert set(service_role["scopes"]) == {
+        "admin:users",
+        "admin:groups",
+        "groups",
+        "read:groups",
+        "list:users",
+        "read:users",
+        "servers",
+        "access:servers",
+        "shares",
+    }
+    assert set(service_role["scopes"]) == set(config.PROJECTS_SERVICE_SCOPES)
+    assert "admin" not in service_role["scopes"]
+
+
+def test_projects_off_means_no_service_no_scope_no_nav_entry():
+    settings = validate({"projects": {"enabled": False}})
+    c = Config()
+    config.apply_config(settings, c, env={})
+    assert "projects" not in {s["name"] for s in c.JupyterHub.services}
+    assert not any(s.startswith("custom:projects") for s in c.JupyterHub.custom_scopes)
+    assert not any("projects" in s for s in c.Spawner.server_token_scopes)
+    assert "statcommons_projects_url" not in c.JupyterHub.template_vars
+
+
+def test_server_token_lists_the_callers_projects():
+    c = Config()
+    config.update_server_token(c, validate({}))
+    assert {"access:services!service=projects", "custom:projects:use"} <= set(c.Spawner.server_token_scopes)
+    assert "custom:projects:admin" not in c.Spawner.server_token_scopes
+
+
+def test_hub_pages_get_a_projects_entry_and_keep_the_signup_entries():
+    c = Config()
+    config.apply_config(validate({"hub": {"base_url": "/stats/"}}), c, env={})
+    assert c.JupyterHub.template_paths[0] == config.TEMPLATES
+    assert c.JupyterHub.template_vars == {
+        "statcommons_local_accounts": True,
+        "statcommons_projects_url": "/stats/services/projects/",
+    }
+    page = (config.Path(config.TEMPLATES) / "page.html").read_text()
+    assert '{% extends "templates/page.html" %}' in page
+    assert "change-password" in page and "authorize" in page
+
+
+def test_servers_start_through_the_start_hook():
+    c = Config()
+    config.update_spawner(c, validate({}))
+    assert c.DockerSpawner.cmd[0] == "statcommons-start"
+    assert c.StatCommonsSpawner.settings["projects"]["port"] == 8084
+    assert c.StatCommonsSpawner.settings["runner"]["shared_notebooks"] == "shared-notebooks"
+
+
+def test_nobody_logs_in_as_a_collaboration_account():
+    class Authenticator:
+        class log:
+            @staticmethod
+            def warning(*args):
+                pass
+
+    hook = config.refuse_collaboration_accounts
+    assert hook(Authenticator, None, {"name": "survey-collab"}) is None
+    assert hook(Authenticator, None, {"name": "ana"}) == {"name": "ana"}
+    assert hook(Authenticator, None, None) is None
+    c = Config()
+    config.update_auth(c, validate({}), env={})
+    assert c.Authenticator.post_auth_hook is hook
