@@ -1,4 +1,4 @@
-"""One real hub for the tier, a project with members, and its collaboration server started by ProjectServers.
+"""One real hub for the whole tier, a project with members, and its collaboration server started by ProjectServers.
 
 The hub's projects service is off: the tests play its part with the ops token (an admin), making
 the member group as it does (marked with the project in its properties) and calling ProjectServers.
@@ -72,7 +72,8 @@ class Project:
             {"cell_type": "code", "id": f"c{i}", "source": s, "metadata": {}, "outputs": [], "execution_count": None}
             for i, s in enumerate(sources)
         ]
-        nb = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": cells}
+        kernel = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        nb = {"nbformat": 4, "nbformat_minor": 5, "metadata": {"kernelspec": kernel}, "cells": cells}
         r = requests.put(
             self.server_url(f"api/contents/{path}"),
             headers={"Authorization": f"token {self.hub.ops_token}"},
@@ -100,21 +101,26 @@ class Project:
         return found[0]
 
 
-@pytest.fixture(scope="module")
+def start_project(hub: RunningHub) -> Project:
+    """Members with passwords and tokens, the project's group, and its server started by ProjectServers."""
+    project = Project(hub)
+    for name in (*MEMBERS, OUTSIDER):
+        project.person(name)
+    project.make_group(PROJECT)
+    project.add_members(*MEMBERS)
+    project.url = project.run(project.servers.start(PROJECT))
+    return project
+
+
+@pytest.fixture(scope="package")
 def project(engine, tmp_path_factory):
-    """A hub (no library, no runner), the project's group with its members, and its started server."""
+    """One hub for the tier (no library, runner or projects service), and the project's started server."""
     work = tmp_path_factory.mktemp("collabhub")
     settings = {"library": {"enabled": False}, "runner": {"enabled": False}, "projects": {"enabled": False}}
     hub = RunningHub(work, engine.docker_host, extra_settings=settings)
     hub.start()
-    project = Project(hub)
     try:
-        for name in (*MEMBERS, OUTSIDER):
-            project.person(name)
-        project.make_group(PROJECT)
-        project.add_members(*MEMBERS)
-        project.url = project.run(project.servers.start(PROJECT))
-        yield project
+        yield start_project(hub)
     finally:
         try:
             for container in hub.containers():
@@ -126,13 +132,13 @@ def project(engine, tmp_path_factory):
             hub.cleanup_engine()
         except docker.errors.APIError as e:
             print(f"cleanup: {e}")
-        # Shown by pytest only when a test of the module failed.
+        # Shown by pytest only when a test of the tier failed.
         print(f"--- hub log ({hub.log_file}) ---\n{hub.log()[-12000:]}")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def browser():
-    """One headless chromium for the module; each test opens its own contexts (one per person)."""
+    """One headless chromium for the tier; each test opens its own contexts (one per person)."""
     if not shutil.which(CHROMIUM):
         pytest.fail(f"{CHROMIUM} is missing: run `make browser-deps` (installs Debian's chromium)")
     from playwright.sync_api import sync_playwright
