@@ -21,15 +21,20 @@ def log_in(context, hub, name: str, password: str):
     return page
 
 
-def open_notebook(page, hub, collab: str, path: str) -> None:
-    """Open ``path`` on the collab server, authorising the server on the hub's page the first time."""
-    page.goto(f"{hub.url}/user/{collab}/lab/tree/{path}")
+def open_notebook(page, hub, collab: str, path: str, first_cell: str | None = None) -> None:
+    """Open ``path`` alone on the collab server, authorising the server on the hub's page the first time.
+
+    ``first_cell``: the text its first cell holds, waited for (the shared document has arrived).
+    """
+    page.goto(f"{hub.url}/user/{collab}/lab/tree/{path}?reset")  # reset: not the notebooks open before
     page.wait_for_url(re.compile(rf"/user/{collab}/lab|/hub/api/oauth2/authorize"), timeout=LAB_TIMEOUT_MS)
     if "/oauth2/authorize" in page.url:
         # JupyterHub asks a visitor once before a server of another account may identify them.
         page.locator('form input[type="submit"], form button[type="submit"]').first.click()
         page.wait_for_url(re.compile(rf"/user/{collab}/lab"), timeout=LAB_TIMEOUT_MS)
     expect(cell_editor(page, 0)).to_be_visible(timeout=LAB_TIMEOUT_MS)
+    if first_cell is not None:
+        expect(cell_editor(page, 0)).to_have_text(first_cell, timeout=LAB_TIMEOUT_MS)
     # Settled: the kernel is up and the shared document synchronised (its cells are re-made then,
     # and an editor focused before that loses the focus).
     expect(page.locator("#jp-main-statusbar")).to_contain_text("Idle", timeout=LAB_TIMEOUT_MS)
@@ -56,6 +61,8 @@ def put_cursor_at_end(page, index: int) -> None:
 
 
 def type_into(page, index: int, text: str) -> None:
-    """Type into a cell's editor, refusing to type into anything else (keys in command mode are commands)."""
-    expect(cell_editor(page, index)).to_be_focused(timeout=1_000)
+    """Type at the end of a cell's editor, and nowhere else (keys in command mode are commands)."""
+    editor = cell_editor(page, index)
+    if not editor.evaluate("e => e === document.activeElement"):
+        put_cursor_at_end(page, index)
     page.keyboard.type(text)

@@ -31,7 +31,7 @@ def test_an_edit_reaches_the_other_member_with_the_authors_name(project, members
     project.put_notebook("together.ipynb", ["# shared analysis", ""])
     ana, ben = members["ana"], members["ben"]
     for page in (ana, ben):
-        open_notebook(page, project.hub, project.collab, "together.ipynb")
+        open_notebook(page, project.hub, project.collab, "together.ipynb", first_cell="# shared analysis")
 
     put_cursor_at_end(ana, 1)
     ana.keyboard.type("rate = 4.2")
@@ -55,16 +55,20 @@ def test_concurrent_typing_loses_no_keystroke(project, members, collab_artifacts
     project.put_notebook("race.ipynb", ["total = 0\n"])
     ana, ben = members["ana"], members["ben"]
     for page in (ana, ben):
-        open_notebook(page, project.hub, project.collab, "race.ipynb")
+        open_notebook(page, project.hub, project.collab, "race.ipynb", first_cell="total = 0")
     for page in (ana, ben):
         put_cursor_at_end(page, 0)
 
     # Lowercase from ana, uppercase from ben, sent in alternating bursts without waiting for the
     # other side: each burst is typed while the other's last burst is still on its way.
     lower, upper = "abcdefghijklmnopqrstuvwxyz" * 2, "ABCDEFGHIJKLMNOPQRSTUVWXYZ" * 2
-    for i in range(0, len(lower), 4):
-        type_into(ana, 0, lower[i : i + 4])
-        type_into(ben, 0, upper[i : i + 4])
+    try:
+        for i in range(0, len(lower), 4):
+            type_into(ana, 0, lower[i : i + 4])
+            type_into(ben, 0, upper[i : i + 4])
+    finally:
+        ana.screenshot(path=str(collab_artifacts / "race-ana.png"))
+        ben.screenshot(path=str(collab_artifacts / "race-ben.png"))
 
     # Each saw their own characters at once; both end with the same text, holding all of them.
     def settled():
@@ -77,8 +81,6 @@ def test_concurrent_typing_loses_no_keystroke(project, members, collab_artifacts
         if final:
             break
         ana.wait_for_timeout(100)
-    ana.screenshot(path=str(collab_artifacts / "race-ana.png"))
-    ben.screenshot(path=str(collab_artifacts / "race-ben.png"))
     assert final, (cell_text(ana, 0), cell_text(ben, 0))
     assert final.startswith("total = 0\n")
     typed = final.split("\n", 1)[1]
