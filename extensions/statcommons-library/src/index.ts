@@ -188,7 +188,11 @@ const libraryPlugin: JupyterFrontEndPlugin<void> = {
     });
 
     // Notebook commands: they act on the current notebook.
-    const current = (): NotebookPanel | null => notebooks?.currentWidget ?? null;
+    // The notebook of a toolbar button (args.path), else the current one.
+    const current = (args: { path?: unknown } = {}): NotebookPanel | null =>
+      (typeof args.path === 'string' ? notebooks?.find(w => w.context.path === args.path) : null) ??
+      notebooks?.currentWidget ??
+      null;
     const hasNotebook = () => current() !== null;
 
     commands.addCommand(CommandIDs.submit, {
@@ -196,8 +200,8 @@ const libraryPlugin: JupyterFrontEndPlugin<void> = {
       caption: 'Submit this notebook to the StatCommons library for review',
       icon: libraryIcon,
       isEnabled: hasNotebook,
-      execute: async () => {
-        const notebook = current();
+      execute: async args => {
+        const notebook = current(args);
         if (!notebook) {
           return;
         }
@@ -253,7 +257,7 @@ const libraryPlugin: JupyterFrontEndPlugin<void> = {
           icon: libraryIcon,
           tooltip: 'Submit to library',
           label: 'Submit',
-          onClick: () => void commands.execute(CommandIDs.submit)
+          onClick: () => void commands.execute(CommandIDs.submit, { path: widget.context.path })
         });
         button.addClass('sc-submit-button');
         widget.toolbar.insertItem(10, 'statcommons-submit', button);

@@ -67,7 +67,9 @@ export async function requestAPI<T>(
   const url = URLExt.join(settings.baseUrl, 'statcommons', endPoint);
   let response: Response;
   try {
-    response = await ServerConnection.makeRequest(url, init, settings);
+    // 'no-cache' (revalidate) rather than the default 'no-store', which adds a cache-busting
+    // parameter to the URL that the services refuse as unknown.
+    response = await ServerConnection.makeRequest(url, { cache: 'no-cache', ...init }, settings);
   } catch (error) {
     throw new ServiceError(0, String((error as Error)?.message ?? error), backend);
   }

@@ -49,6 +49,7 @@ export class SubmitForm extends Widget {
   private readonly errors = new Map<string, HTMLElement>();
   private readonly general: HTMLElement;
   private validator: ItemValidator | null = null;
+  private loading: Promise<void> | null = null;
   private readonly options: ISubmitFormOptions;
 
   constructor(options: ISubmitFormOptions) {
@@ -94,10 +95,16 @@ export class SubmitForm extends Widget {
   }
 
   /** Fetch the schema the library publishes; the form validates with it from now on. */
-  async start(): Promise<void> {
+  start(): Promise<void> {
+    this.loading = this.loading ?? this.load();
+    return this.loading;
+  }
+
+  private async load(): Promise<void> {
     try {
       this.validator = new ItemValidator(await this.options.api('library/api/schema'));
     } catch (error) {
+      console.error('statcommons-library: the submission schema is not usable', error);
       this.say(`The form cannot be checked: ${error instanceof ServiceError ? error.message : String(error)}`, true);
     }
   }
@@ -132,13 +139,15 @@ export class SubmitForm extends Widget {
   }
 
   private showProblems(problems: IProblem[], all: boolean): void {
+    // The service writes languages[0] where ajv gives languages.0: the field is what comes first.
+    const field = (p: IProblem) => p.path.split(/[.[]/)[0];
     for (const [name, node] of this.errors) {
-      const mine = problems.filter(p => p.path === name || p.path.startsWith(`${name}.`));
+      const mine = problems.filter(p => field(p) === name);
       const touched = all || this.inputs.get(name)!.value.trim() !== '';
       node.textContent = touched ? mine.map(p => p.message).join('; ') : '';
       this.inputs.get(name)!.setAttribute('aria-invalid', String(touched && mine.length > 0));
     }
-    const other = problems.filter(p => !this.errors.has(p.path.split('.')[0]));
+    const other = problems.filter(p => !this.errors.has(field(p)));
     if (all && other.length) {
       this.say(other.map(p => `${p.path}: ${p.message}`).join('; '), true);
     }
@@ -150,6 +159,7 @@ export class SubmitForm extends Widget {
   }
 
   async send(status: 'submitted' | 'draft'): Promise<void> {
+    await this.start();
     if (!this.check(true)) {
       this.say('Fix the fields marked above, then submit again.', true);
       return;

@@ -11,7 +11,7 @@ export class ItemValidator {
 
   constructor(schema: Record<string, unknown>) {
     // strict: false: the schema carries annotations of its own (x-requirement).
-    const ajv = new Ajv2020({ allErrors: true, strict: false });
+    const ajv = new Ajv2020({ allErrors: true, strict: false, verbose: true });
     this.validateFn = ajv.compile(schema);
   }
 
@@ -23,8 +23,12 @@ export class ItemValidator {
     const seen = new Set<string>();
     const problems: IProblem[] = [];
     for (const error of this.validateFn.errors ?? []) {
-      // The if/then/else wrappers repeat what a field error already says.
-      if (error.keyword === 'if' || error.keyword === 'not' && !error.instancePath) {
+      // The if/then/else wrappers repeat what a field error already says; the service makes
+      // the id from the title, so a new item has none.
+      if (error.keyword === 'if' || (error.keyword === 'not' && !error.instancePath)) {
+        continue;
+      }
+      if (error.keyword === 'required' && !error.instancePath && (error.params as any).missingProperty === 'id') {
         continue;
       }
       const problem = toProblem(error);

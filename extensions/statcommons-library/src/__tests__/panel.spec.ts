@@ -1,0 +1,143 @@
+import { Widget } from '@lumino/widgets';
+import { LibraryPanel } from '../panel';
+import { ServiceError } from '../request';
+
+const ITEMS = [
+  { id: 'tutorial-a', type: 'notebook', title: 'Tutorial A', organisations: ['StatCommons'], year: 2026, gsbpm: ['5.1'], rating: { average: 4, count: 2 }, last_run: { status: 'failed', finished: '2026-01-01T00:00:00Z' } },
+  { id: 'paper-b', type: 'publication', title: 'Paper B', year: 1969, gsbpm: ['5.1'], rating: { average: null, count: 0 } }
+];
+
+function fakeApi(answer: (endPoint: string) => any) {
+  const calls: string[] = [];
+  const api = jest.fn(async (endPoint: string) => {
+    calls.push(endPoint);
+    const result = answer(endPoint);
+    if (result instanceof Error) {
+      throw result;
+    }
+    return result;
+  });
+  return { api, calls };
+}
+
+function library(endPoint: string) {
+  if (endPoint === 'library/api/user') {
+    return { name: 'ana', can_submit: true, curator: false, admin: false };
+  }
+  if (endPoint === 'library/api/vocabularies') {
+    return { gsbpm: { '5.1': 'Integrate data' } };
+  }
+  return { items: ITEMS, total: 2, facets: { type: { notebook: 1, publication: 1 }, gsbpm: { '5.1': 2 } }, limit: 20, offset: 0 };
+}
+
+async function flush() {
+  for (let i = 0; i < 5; i++) {
+    await Promise.resolve();
+  }
+}
+
+describe('LibraryPanel', () => {
+  let opened: string[];
+
+  function makePanel(answer: (endPoint: string) => any) {
+    const { api, calls } = fakeApi(answer);
+    opened = [];
+    const panel = new LibraryPanel({ api, openItem: id => opened.push(id), settings: { debounceMs: 200, pageSize: 20 } });
+    Widget.attach(panel, document.body);
+    return { panel, calls };
+  }
+
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => {
+    jest.useRealTimers();
+    document.body.replaceChildren();
+  });
+
+  it('searches once as the user stops typing, and shows the results', async () => {
+    const { panel, calls } = makePanel(library);
+    await panel.start();
+    const before = calls.filter(c => c.startsWith('library/api/items')).length;
+    for (const text of ['r', 're', 'rec']) {
+      panel.searchBox.value = text;
+      panel.searchBox.dispatchEvent(new Event('input'));
+      jest.advanceTimersByTime(50);
+    }
+    expect(calls.filter(c => c.startsWith('library/api/items')).length).toBe(before);
+    jest.advanceTimersByTime(200);
+    await flush();
+    const searches = calls.filter(c => c.startsWith('library/api/items'));
+    expect(searches.length).toBe(before + 1);
+    expect(searches[searches.length - 1]).toBe('library/api/items?q=rec&limit=20&offset=0');
+    const rows = panel.results.querySelectorAll('.sc-result');
+    expect(rows.length).toBe(2);
+    expect(rows[0].textContent).toContain('Tutorial A');
+    expect(rows[0].textContent).toContain('StatCommons · 2026 · GSBPM 5.1');
+    expect(rows[0].textContent).toContain('4.0 ★ (2)');
+    expect(rows[0].textContent).toContain('last run failed');
+    expect(rows[0].querySelector('[aria-label="notebook"]')).not.toBeNull();
+    expect(panel.node.dataset.renderedQuery).toBe('rec');
+  });
+
+  it('filters by a facet value and shows the counts', async () => {
+    const { panel, calls } = makePanel(library);
+    await panel.start();
+    const box = panel.facetsNode.querySelector<HTMLInputElement>('[data-facet="type"] input[data-value="notebook"]')!;
+    expect(box.closest('label')!.textContent).toContain('1');
+    expect(panel.facetsNode.textContent).toContain('5.1 Integrate data');
+    box.click();
+    await flush();
+    expect(calls[calls.length - 1]).toBe('library/api/items?type=notebook&limit=20&offset=0');
+    expect(panel.activeFilters).toEqual({ type: ['notebook'] });
+    panel.facetsNode.querySelector<HTMLInputElement>('[data-facet="type"] input[data-value="notebook"]')!.click();
+    await flush();
+    expect(panel.activeFilters).toEqual({});
+  });
+
+  it('says what happened when the library does not answer', async () => {
+    const { panel } = makePanel(endPoint =>
+      endPoint.startsWith('library/api/items')
+        ? new ServiceError(502, 'The library service did not answer: connection refused', 'library')
+        : library(endPoint)
+    );
+    await panel.start();
+    expect(panel.status.textContent).toBe(
+      'The library service did not answer (502): The library service did not answer: connection refused'
+    );
+    expect(panel.status.classList.contains('sc-error')).toBe(true);
+    expect(panel.node.dataset.state).toBe('error');
+  });
+
+  it('says when nothing matches', async () => {
+    const { panel } = makePanel(endPoint =>
+      endPoint.startsWith('library/api/items') ? { items: [], total: 0, facets: {}, limit: 20, offset: 0 } : library(endPoint)
+    );
+    panel.searchBox.value = 'zzz';
+    await panel.start();
+    expect(panel.status.textContent).toBe('No items for “zzz”. Try other words or fewer filters.');
+    expect(panel.node.dataset.state).toBe('empty');
+  });
+
+  it('moves through the results with the arrow keys and opens one with Enter', async () => {
+    const { panel } = makePanel(library);
+    await panel.start();
+    panel.searchBox.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowDown', bubbles: true }));
+    const rows = panel.results.querySelectorAll<HTMLElement>('.sc-result');
+    expect(document.activeElement).toBe(rows[0]);
+    panel.results.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowDown', bubbles: true }));
+    expect(document.activeElement).toBe(rows[1]);
+    panel.results.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
+    expect(opened).toEqual(['paper-b']);
+    panel.results.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowUp', bubbles: true }));
+    panel.results.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowUp', bubbles: true }));
+    expect(document.activeElement).toBe(panel.searchBox);
+  });
+
+  it('shows the review queue to curators only', async () => {
+    const { panel } = makePanel(library);
+    await panel.start();
+    expect(panel.node.querySelector<HTMLElement>('[role="tab"]:nth-child(3)')!.hidden).toBe(true);
+    const curator = makePanel(e => (e === 'library/api/user' ? { name: 'cora', curator: true, can_submit: true } : library(e)));
+    await curator.panel.start();
+    expect(curator.panel.node.querySelector<HTMLElement>('[role="tab"]:nth-child(3)')!.hidden).toBe(false);
+  });
+});

@@ -1,0 +1,205 @@
+"""The Library panel in JupyterLab, in a real chromium, against a real hub and the real lab image.
+
+Search, open the Splink tutorial in the workspace; submit a notebook and publish it from a
+curator's review queue; hostile Markdown in a summary stays inert.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = [pytest.mark.browser, pytest.mark.containers]
+
+SPLINK = "tutorial-record-linkage-splink"
+TUTORIAL = "tutorials/record-linkage/record-linkage-splink.ipynb"
+# Markup a summary must not turn into: an image running script, a link running a lab command.
+HOSTILE = (
+    '<img src=x onerror="alert(1)"> '
+    '<a data-commandlinker-command="help:about" href="#">about</a> '
+    "[click](javascript:alert(2))"
+)
+
+
+def open_library(page):
+    """The Library tab of the left sidebar, with its search box."""
+    page.locator('.jp-SideBar [data-id="statcommons-library"]').click()
+    panel = page.locator("#statcommons-library")
+    expect(panel.get_by_label("Search the library")).to_be_visible()
+    return panel
+
+
+# Records what took the focus away from an element (and where from), should typing go astray.
+TRACK_FOCUS = """() => {
+  window.__focusLost = [];
+  document.addEventListener('focusout', e => window.__focusLost.push({
+    from: String(e.target.className || e.target.tagName),
+    to: e.relatedTarget ? String(e.relatedTarget.className || e.relatedTarget.tagName) : null,
+    stack: new Error().stack.slice(0, 500)
+  }), true);
+}"""
+
+
+def search(panel, words: str):
+    """Type ``words`` in the panel's search box; the results once the panel shows them for these words."""
+    box = panel.get_by_label("Search the library")
+    page = panel.page
+    page.evaluate(TRACK_FOCUS)
+    box.click()
+    box.fill("")
+    box.press_sequentially(words, delay=20)
+    assert box.input_value() == words, f"the search box lost the focus: {page.evaluate('window.__focusLost')}"
+    expect(panel).to_have_attribute("data-rendered-query", words)
+    expect(panel).to_have_attribute("data-state", "results")
+    return panel.locator(".sc-results").first
+
+
+def watch(page) -> list[str]:
+    """Browser dialogs (alert, confirm) the page opens: dismissed and recorded."""
+    dialogs: list[str] = []
+
+    def on_dialog(dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    return dialogs
+
+
+def test_search_and_open_the_splink_tutorial_in_my_workspace(lab_hub, artifacts):
+    out = artifacts / "extension"
+    out.mkdir(exist_ok=True)
+    ana = lab_hub.user("ana")
+    page = lab_hub.lab(ana)
+    panel = open_library(page)
+
+    results = search(panel, "record linkage")
+    expect(results.locator('.sc-result[data-id="splink"]')).to_contain_text("Ministry of Justice (UK)")
+    expect(panel.locator('.sc-facet[data-facet="type"]')).to_contain_text("algorithm")
+    page.screenshot(path=str(out / "panel-search.png"))
+
+    # The tutorial's own words: "Splink"; then the keyboard, from the search box to the result.
+    results = search(panel, "splink")
+    result = results.locator(f'.sc-result[data-id="{SPLINK}"]')
+    expect(result).to_contain_text("GSBPM 5.1")
+    expect(result).to_contain_text("never run")
+    box = panel.get_by_label("Search the library")
+    box.press("ArrowDown")
+    first = results.locator(".sc-result").first
+    expect(first).to_be_focused()
+    for _ in range(results.locator(".sc-result").count()):
+        if page.evaluate("document.activeElement.dataset.id") == SPLINK:
+            break
+        page.keyboard.press("ArrowDown")
+    expect(result).to_be_focused()
+    page.keyboard.press("Enter")
+    view = page.locator(f"#statcommons-item-{SPLINK}")
+    expect(view.get_by_role("heading", level=1)).to_contain_text("Splink")
+    expect(view.locator(".sc-summary")).to_contain_text("Fellegi-Sunter")
+    page.screenshot(path=str(out / "item-view.png"))
+
+    view.get_by_role("button", name="Open in my workspace").click()
+    expect(view.locator(".sc-message")).to_contain_text(f"Copied to ~/{TUTORIAL} and opened.")
+    notebook = page.locator(".jp-NotebookPanel:visible")
+    expect(page.locator(".lm-TabBar-tab.lm-mod-current", has_text="record-linkage-splink.ipynb")).to_be_visible()
+    expect(notebook.locator(".jp-Cell").nth(3)).to_be_visible(timeout=60_000)
+    expect(notebook.locator(".jp-MarkdownCell").first).to_contain_text("Splink")
+    page.screenshot(path=str(out / "tutorial-open.png"))
+
+    # The copy is the user's: edited, then opened again from the library, it is left as it is.
+    copy = ana.contents("GET", TUTORIAL, params={"content": "1"}).json()
+    assert copy["writable"] is True
+    edited = copy["content"]
+    edited["cells"][0]["source"] = "# My own notes"
+    r = ana.contents("PUT", TUTORIAL, json={"type": "notebook", "format": "json", "content": edited})
+    assert r.status_code == 200, r.text
+    page.locator(".lm-TabBar-tab", has_text=re.compile("Tutorial|Splink|linking", re.I)).first.click()
+    view.get_by_role("button", name="Open in my workspace").click()
+    expect(view.locator(".sc-message")).to_contain_text("it was there already and is left as it was")
+    again = ana.contents("GET", TUTORIAL, params={"content": "1"}).json()
+    assert "".join(again["content"]["cells"][0]["source"]) == "# My own notes"
+
+
+def hostile_notebook() -> dict:
+    cells = [
+        {"cell_type": "markdown", "metadata": {}, "source": f"# Hostile summary test\n\n{HOSTILE}"},
+        {"cell_type": "code", "metadata": {}, "source": "print('hello')", "outputs": [], "execution_count": None},
+    ]
+    for i, cell in enumerate(cells):
+        cell["id"] = f"c{i}"
+    kernel = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    return {"nbformat": 4, "nbformat_minor": 5, "metadata": {"kernelspec": kernel}, "cells": cells}
+
+
+def test_submit_a_notebook_and_a_curator_publishes_it_with_hostile_text_inert(lab_hub, artifacts):
+    out = artifacts / "extension"
+    out.mkdir(exist_ok=True)
+    ana = lab_hub.user("ana")
+    r = ana.contents("PUT", "work", json={"type": "directory"})
+    assert r.status_code in (200, 201), r.text
+    notebook = {"type": "notebook", "format": "json", "content": hostile_notebook()}
+    r = ana.contents("PUT", "work/hostile.ipynb", json=notebook)
+    assert r.status_code in (200, 201), r.text
+
+    page = lab_hub.lab(ana, "lab/tree/work/hostile.ipynb?reset")
+    dialogs = watch(page)
+    notebook = page.locator(".jp-NotebookPanel", has=page.locator(".jp-MarkdownCell", has_text="Hostile summary test"))
+    notebook.locator(".jp-Toolbar .sc-submit-button").click()
+    form = page.locator(".sc-SubmitForm:visible")
+    expect(form.get_by_label("Title")).to_have_value("Hostile summary test")
+    # The schema of the service checks the form before anything is sent.
+    form.get_by_label("Languages").fill("english")
+    form.get_by_role("button", name="Submit for review").click()
+    expect(form.locator('[data-field="languages"] .sc-field-error')).to_contain_text("ISO 639-1")
+    form.get_by_label("Languages").fill("en")
+    form.get_by_label("Topics").fill("record-linkage")
+    form.get_by_role("button", name="Submit for review").click()
+    expect(form.locator(".sc-message")).to_contain_text("waits for a curator")
+    page.screenshot(path=str(out / "submitted.png"))
+    item_id = re.search(r"\(([a-z0-9-]+)\) waits", form.locator(".sc-message").inner_text()).group(1)
+
+    panel = open_library(page)
+    panel.get_by_role("tab", name="My submissions").click()
+    mine = panel.locator(f'.sc-result[data-id="{item_id}"]')
+    expect(mine).to_contain_text("submitted")
+    expect(panel.get_by_role("tab", name="Review queue")).to_be_hidden()
+
+    # A curator's server has the review scope: the review queue shows, with the submission.
+    curator = lab_hub.user("cora", curator=True)
+    review_page = lab_hub.lab(curator)
+    curator_dialogs = watch(review_page)
+    panel = open_library(review_page)
+    panel.get_by_role("tab", name="Review queue").click()
+    queued = panel.locator(f'.sc-result[data-id="{item_id}"]')
+    expect(queued).to_be_visible()
+    queued.locator(".sc-result-title").click()
+    view = review_page.locator(f"#statcommons-item-{item_id}")
+    summary = view.locator(".sc-summary")
+    expect(summary).to_contain_text("about")
+    # The markup is inert: no image with a handler, no command link, no script URL.
+    assert summary.locator("img[onerror]").count() == 0
+    assert review_page.locator("[data-commandlinker-command='help:about']").count() == 0
+    assert summary.locator("a[href^='javascript']").count() == 0
+    summary.get_by_text("about").click()
+    summary.get_by_text("click").click()
+    review_page.screenshot(path=str(out / "hostile-summary.png"))
+    expect(review_page.locator(".jp-Dialog")).to_have_count(0)
+    assert curator_dialogs == []
+
+    view.get_by_role("button", name="Publish").click()
+    review_page.locator(".jp-Dialog").get_by_role("button", name="Publish").click()
+    expect(view.locator(".sc-badge")).to_have_count(0)  # published items carry no status badge
+    panel.get_by_role("tab", name="Review queue").click()
+    expect(panel.locator(f'.sc-result[data-id="{item_id}"]')).to_have_count(0)
+    review_page.screenshot(path=str(out / "review-queue.png"))
+
+    # The submitter sees it published.
+    panel = page.locator("#statcommons-library")
+    panel.get_by_role("tab", name="Search").click()
+    panel.get_by_role("tab", name="My submissions").click()
+    mine = panel.locator(f'.sc-result[data-id="{item_id}"]')
+    expect(mine).to_be_visible()
+    expect(mine.locator(".sc-badge")).to_have_count(0)  # no draft/submitted/rejected badge: published
+    assert dialogs == []
