@@ -1,7 +1,10 @@
 """The Library panel in JupyterLab, in a real chromium, against a real hub and the real lab image.
 
 Search, open the Splink tutorial in the workspace; submit a notebook and publish it from a
-curator's review queue; hostile Markdown in a summary stays inert.
+curator's review queue; hostile Markdown in a summary stays inert. Then the server extension's
+proxy, called like the panel calls it (under ``/user/<name>/statcommons/``, as the user): only
+allowlisted calls, the server's own token, the services' errors as they are, video ranges.
+One hub and the people's servers are shared by the whole module.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import re
 
 import pytest
+import requests
 from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.containers]
@@ -203,3 +207,71 @@ def test_submit_a_notebook_and_a_curator_publishes_it_with_hostile_text_inert(la
     expect(mine).to_be_visible()
     expect(mine.locator(".sc-badge")).to_have_count(0)  # no draft/submitted/rejected badge: published
     assert dialogs == []
+
+
+def call(user, method: str, path: str, **kwargs) -> requests.Response:
+    headers = {"Authorization": f"token {user.token}", **kwargs.pop("headers", {})}
+    return requests.request(method, user.server_url(f"statcommons/{path}"), headers=headers, timeout=30, **kwargs)
+
+
+def test_the_proxy_forwards_the_allowlist_and_passes_errors_on(lab_hub):
+    ana = lab_hub.user("ana")
+    r = call(ana, "GET", "library/api/items", params={"q": "splink", "limit": "5"})
+    assert r.status_code == 200, r.text
+    assert "tutorial-record-linkage-splink" in [item["id"] for item in r.json()["items"]]
+    assert call(ana, "GET", "library/api/user").json()["name"] == "ana"  # the server's token is ana's
+
+    refused = call(ana, "GET", "library/api/dcat.ttl")
+    assert refused.status_code == 404
+    assert refused.json()["message"] == "'api/dcat.ttl' is not a path of the library service that this server forwards"
+    wrong_method = call(ana, "DELETE", "library/api/items/tutorial-record-linkage-splink")
+    assert wrong_method.status_code == 405 and "DELETE is not allowed" in wrong_method.json()["message"]
+
+    # The services' own errors come back with their status and message.
+    missing = call(ana, "GET", "library/api/items/no-such-item")
+    assert (missing.status_code, missing.json()["message"]) == (404, "no library item 'no-such-item'")
+    bad = call(ana, "GET", "library/api/items", params={"colour": "red"})
+    assert bad.status_code == 422 and bad.json()["message"] == "unknown parameter 'colour'"
+    # ana is no curator: her server's token cannot review.
+    review = call(ana, "POST", "library/api/items/tutorial-record-linkage-splink/review", json={"decision": "retire"})
+    assert review.status_code == 403, review.text
+
+
+def test_the_runner_through_the_proxy(lab_hub):
+    ana = lab_hub.user("ana")
+    runs = call(ana, "GET", "runner/api/runs")
+    assert runs.status_code == 200, runs.text
+    bad = call(ana, "POST", "runner/api/schedules", json={"path": "work/report.ipynb", "cron": "every day"})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["path"] == "cron"
+    made = call(ana, "POST", "runner/api/schedules", json={"path": "work/report.ipynb", "cron": "0 6 * * 1"})
+    assert made.status_code == 201, made.text
+    schedule = made.json()
+    assert schedule["user"] == "ana"
+    assert call(ana, "DELETE", f"runner/api/schedules/{schedule['id']}").status_code == 204
+    assert call(ana, "GET", f"runner/api/schedules/{schedule['id']}").status_code == 404
+
+
+def test_video_ranges_pass_through(lab_hub):
+    ana = lab_hub.user("ana")
+    item = {"type": "video", "title": "Range test video", "summary": "Bytes.", "video": {"file": "clip.webm"}}
+    made = call(ana, "POST", "library/api/items", json=item)
+    assert made.status_code == 201, made.text
+    item_id = made.json()["id"]
+    video = bytes(range(256)) * 40
+    # The upload is not something the panel does: straight to the library, as ana.
+    r = requests.put(
+        f"{lab_hub.hub.url}/services/library/api/items/{item_id}/video",
+        data=video,
+        headers={"Authorization": f"token {ana.token}", "Content-Type": "video/webm"},
+        timeout=30,
+    )
+    assert r.status_code == 200, r.text
+    part = call(ana, "GET", f"library/api/items/{item_id}/video", headers={"Range": "bytes=100-199"})
+    assert part.status_code == 206, part.text
+    assert part.headers["Content-Range"] == f"bytes 100-199/{len(video)}"
+    assert part.headers["Content-Type"] == "video/webm"
+    assert part.content == video[100:200]
+    whole = call(ana, "GET", f"library/api/items/{item_id}/video")
+    assert whole.status_code == 200 and whole.content == video
+    beyond = call(ana, "GET", f"library/api/items/{item_id}/video", headers={"Range": f"bytes={len(video)}-"})
+    assert beyond.status_code == 416
