@@ -100,7 +100,10 @@ class ProjectServers:
             raise HubError(e.code, f"{method} {urlsplit(url).path}: {e.code} {_message(e)}") from None
         except OSError as e:
             raise HubError(0, f"{method} {urlsplit(url).path}: no answer from {urlsplit(url).netloc}: {e}") from None
-        data = json.loads(response.body) if response.body else None
+        try:
+            data = json.loads(response.body) if response.body else None
+        except ValueError:
+            raise HubError(502, f"{method} {urlsplit(url).path}: the answer is not JSON") from None
         return response.code, data
 
     async def _hub(self, method: str, path: str, body=None, allow=(), timeout=None):

@@ -34,7 +34,9 @@ class Project:
         self.name = PROJECT
         self.collab = names.collab_user(PROJECT)
         self.group = names.member_group(PROJECT)
-        self.servers = ProjectServers(f"{hub.url}/hub/api", hub.ops_token)
+        # As the projects service calls it: the hub's own API port, and the proxy to reach servers.
+        api = f"http://127.0.0.1:{hub.api_port}/hub/api"
+        self.servers = ProjectServers(api, hub.ops_token, public_url=f"{hub.url}/")
         self.people: dict[str, Person] = {}
         self.tokens: dict[str, str] = {}
         self.url = ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import uuid
 
 import pytest
 import requests
@@ -13,7 +14,7 @@ from tornado.websocket import websocket_connect
 
 from statcommons.projects import names
 from statcommons.projects.collab import HubError, ProjectServers
-from statcommons.serverspec import UID
+from statcommons.serverspec import GID, UID
 
 from .conftest import OUTSIDER
 
@@ -40,10 +41,43 @@ def test_start_shares_the_server_with_members_only(project):
     assert project.run(project.servers.start(project.name)) == project.url
 
 
-def test_code_runs_as_uid_1000_without_members_homes(project):
+async def _execute(project, who: str, code: str) -> str:
+    """Run ``code`` in a new kernel on the project server as ``who``; its printed output."""
+    headers = {"Authorization": f"token {project.tokens[who]}"}
+    base = project.server_url()
+    response = await AsyncHTTPClient().fetch(
+        f"{base}api/kernels", method="POST", headers=headers, body=json.dumps({"name": "python3"})
+    )
+    kernel_id = json.loads(response.body)["id"]
+    ws_url = f"{base.replace('http://', 'ws://', 1)}api/kernels/{kernel_id}/channels"
+    connection = await websocket_connect(HTTPRequest(ws_url, headers=headers))
+    msg_id = uuid.uuid4().hex
+    header = {"msg_id": msg_id, "msg_type": "execute_request", "username": who, "session": uuid.uuid4().hex}
+    content = {"code": code, "silent": False, "store_history": False, "user_expressions": {}, "allow_stdin": False}
+    message = {"header": {**header, "version": "5.3"}, "parent_header": {}, "metadata": {}, "content": content}
+    await connection.write_message(json.dumps({**message, "channel": "shell", "buffers": []}))
+    output = ""
+    while True:
+        reply = json.loads(await asyncio.wait_for(connection.read_message(), 60))
+        if reply.get("parent_header", {}).get("msg_id") != msg_id:
+            continue
+        if reply["msg_type"] == "stream":
+            output += reply["content"]["text"]
+        elif reply["msg_type"] == "error":
+            raise AssertionError(reply["content"]["evalue"])
+        elif reply["msg_type"] == "status" and reply["content"]["execution_state"] == "idle":
+            connection.close()
+            return output
+
+
+def test_code_runs_as_uid_1000_in_the_project_folder(project):
+    code = "import os; print(os.getuid(), os.getgid(), os.getcwd())"
+    uid, gid, cwd = project.run(_execute(project, "ana", code)).split()
+    assert (int(uid), gid) == (UID, str(GID))
     container = project.container()
-    code, out = container.exec_run(["id", "-u"])
-    assert (code, out.decode().strip()) == (0, str(UID))
+    volume = names.project_volume(project.hub.prefix, project.name)
+    assert cwd == next(m["Destination"] for m in container.attrs["Mounts"] if m.get("Name") == volume)
+
     env = dict(e.split("=", 1) for e in container.attrs["Config"]["Env"])
     assert env["STATCOMMONS_PROJECT"] == project.name
     mounted = [m.get("Name", "") for m in container.attrs["Mounts"]]
@@ -174,6 +208,12 @@ def test_hub_errors_are_clear(project):
     with pytest.raises(HubError) as refused:
         project.run(servers.status(project.name))
     assert refused.value.status == 403
+    assert "403" in str(refused.value)
+    unreachable = ProjectServers("http://127.0.0.1:1/hub/api", project.hub.ops_token)
+    with pytest.raises(HubError) as silent:
+        project.run(unreachable.status(project.name))
+    assert silent.value.status == 0
+    assert "no answer from 127.0.0.1:1" in str(silent.value)
     no_group = ProjectServers(f"{project.hub.url}/hub/api", project.hub.ops_token)
     with pytest.raises(HubError) as missing:
         project.run(no_group.start("nogroup"))

@@ -18,6 +18,9 @@ quickly:
   connected. Anyone with access to the server may call both: a check never closes the
   connection of someone who still has access.
 
+Kernels started without a notebook path run in the project folder (the server's root), like
+the others.
+
 Visitors are identified by the hub (JupyterHub's single-user identity provider), so each
 collaborator appears under their own hub name, never as "Anonymous".
 
@@ -261,6 +264,9 @@ def _load_jupyter_server_extension(serverapp):
     if not hasattr(identity_provider, "hub_auth"):
         serverapp.log.warning("statcommons_project_server: not under JupyterHub, inactive")
         return
+    # Kernels started without a notebook path (and their code) run in the server's own folder:
+    # make it the project folder, not the image's home.
+    os.chdir(serverapp.root_dir)
     registry = ProjectConnections(identity_provider, parent=serverapp)
     registry.admit_members_only()
     registry.lower_auth_cache()
