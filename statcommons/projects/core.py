@@ -223,9 +223,13 @@ class Projects:
         """A new project; the caller (or ``owners``, at the command line) owns it."""
         if not isinstance(data, dict):
             raise _field_error(422, "", "expected a JSON object with name, title and description")
-        await self._may_create(caller)
+        self._check_use(caller)
         fields = self._fields(data, ("name", "title", "description"))
         name = fields.get("name")
+        problem = names.name_problem(name)
+        if problem:
+            raise _field_error(422, "name", problem)
+        await self._may_create(caller)
         owner_names = list(owners) if owners else [caller.name]
         for owner in owner_names:
             await self._existing_person(owner)

@@ -72,7 +72,7 @@ class Workspace:
 def workspace(engine, tmp_path_factory):
     """One hub for the whole tier (its modules share it, and its users' servers)."""
     work = tmp_path_factory.mktemp("projectshub")
-    hub = RunningHub(work, engine.docker_host)
+    hub = RunningHub(work, engine.docker_host, extra_settings={"projects": {"max_projects_per_user": 2}})
     hub.start()
     space = Workspace(hub)
     try:

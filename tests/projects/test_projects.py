@@ -246,3 +246,39 @@ def test_the_projects_page_looks_like_the_hub_and_escapes_what_people_typed(work
         + '" defer>'
     ]
     assert "/hub/static/css/style.min.css" in page.text
+
+
+def test_a_person_owns_at_most_max_projects_per_user(workspace):
+    for name in ("quota-a", "quota-b"):
+        assert workspace.call("POST", "/projects", "frank", json={"name": name}).status_code == 201
+    r = workspace.call("POST", "/projects", "frank", json={"name": "quota-c"})
+    assert r.status_code == 409
+    assert "frank owns 2 projects already: the limit is 2" in r.json()["message"]
+    r = workspace.call("DELETE", "/projects/quota-b", "frank")
+    assert r.status_code == 200 and r.json()["archive"].startswith("quota-b-")
+    assert workspace.call("POST", "/projects", "frank", json={"name": "quota-c"}).status_code == 201
+
+
+@pytest.mark.parametrize(
+    "method, path, kwargs, status",
+    [
+        ("GET", "/projects/..%2F..%2Fetc", {}, 404),
+        ("GET", "/projects/" + "x" * 5000, {}, 404),
+        ("PUT", "/projects/quota-a/members/%00", {"json": {}}, 404),
+        ("PUT", "/projects/quota-a/members/ana", {"json": []}, 422),
+        ("PUT", "/projects/quota-a/members/ana", {"json": {"role": "owner", "extra": 1}}, 422),
+        ("POST", "/projects", {"json": {"name": "big", "description": "x" * 70_000}}, 413),
+        ("POST", "/projects", {"json": {"name": "long", "description": "x" * 6000}}, 422),
+        ("POST", "/projects", {"json": {"name": "   "}}, 422),
+        ("POST", "/projects", {"json": {"name": 12}}, 422),
+        ("POST", "/projects", {"json": ["a"]}, 422),
+        ("PATCH", "/projects/quota-a", {"json": {"title": ""}}, 422),
+        ("PATCH", "/projects/quota-a", {"json": {"name": "renamed"}}, 422),
+        ("POST", "/projects/quota-a", {}, 405),
+        ("GET", "/nothing-here", {}, 404),
+    ],
+)
+def test_hostile_requests_get_a_clear_4xx(workspace, method, path, kwargs, status):
+    r = workspace.call(method, path, "frank", **kwargs)
+    assert r.status_code == status, r.text
+    assert r.json()["message"]
