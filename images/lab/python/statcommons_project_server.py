@@ -175,8 +175,8 @@ class ProjectConnections(LoggingConfigurable):
 
     async def _allowed(self, token: str) -> bool | None:
         """Whether the hub still gives this token access to the server (None: the hub did not answer)."""
-        if not token:
-            return False
+        if not token:  # not seen with JupyterLab, whose websockets carry the token or the cookie
+            return None
         try:
             model = await self.hub_auth.user_for_token(token, use_cache=False, sync=False)
         except Exception as e:  # the hub restarting, say: nobody is closed for that
@@ -187,8 +187,8 @@ class ProjectConnections(LoggingConfigurable):
     async def check(self, users: set[str] | None = None) -> dict:
         """Ask the hub about the token of every open connection (of ``users`` only, if given).
 
-        The answers also replace the cached ones, so that the next HTTP request of a removed
-        member is refused too. Returns what was checked and closed.
+        The cached answers are dropped as well, so that the next HTTP request of a removed
+        member is asked about afresh and refused. Returns what was checked and closed.
         """
         async with self._lock:
             targets = [c for c in self.connections() if users is None or c.user in users]
