@@ -275,3 +275,41 @@ def test_video_ranges_pass_through(lab_hub):
     assert whole.status_code == 200 and whole.content == video
     beyond = call(ana, "GET", f"library/api/items/{item_id}/video", headers={"Range": f"bytes={len(video)}-"})
     assert beyond.status_code == 416
+
+
+def test_an_attached_notebook_and_a_dataset_come_into_the_home_once(lab_hub):
+    ana = lab_hub.user("ana")
+    item = {
+        "type": "notebook",
+        "title": "Attached notebook test",
+        "summary": "A notebook sent with its submission.",
+        "status": "draft",
+        "notebook_content": hostile_notebook(),
+    }
+    made = call(ana, "POST", "library/api/items", json=item)
+    assert made.status_code == 201, made.text
+    item_id = made.json()["id"]
+    opened = call(ana, "POST", "workspace/open-notebook", json={"item": item_id})
+    assert opened.status_code == 200, opened.text
+    path = f"tutorials/{item_id}/{made.json()['notebook']['attached']}"
+    assert opened.json() == {"path": path, "created": True, "how": "attached"}
+    assert ana.contents("GET", path).json()["type"] == "notebook"
+    again = call(ana, "POST", "workspace/open-notebook", json={"item": item_id})
+    assert again.json()["created"] is False
+    wrong = call(ana, "POST", "workspace/open-notebook", json={"item": "synthetic-persons"})
+    assert wrong.status_code == 409 and "not a notebook" in wrong.json()["message"]
+    unknown = call(ana, "POST", "workspace/open-notebook", json={"item": "no-such-item"})
+    assert (unknown.status_code, unknown.json()["message"]) == (404, "no library item 'no-such-item'")
+
+    # A project folder (as the start hook links them), then the dataset into it, once.
+    assert ana.contents("PUT", "projects/census-2031", json={"type": "directory"}).status_code in (200, 201)
+    assert call(ana, "GET", "workspace/projects").json() == {"projects": ["census-2031"]}
+    added = call(ana, "POST", "workspace/add-dataset", json={"item": "synthetic-persons", "project": "census-2031"})
+    assert added.status_code == 201, added.text
+    assert added.json() == {"path": "projects/census-2031/datasets/synthetic-persons"}
+    listing = ana.contents("GET", "projects/census-2031/datasets/synthetic-persons").json()
+    assert "datapackage.json" in {entry["name"] for entry in listing["content"]}
+    twice = call(ana, "POST", "workspace/add-dataset", json={"item": "synthetic-persons", "project": "census-2031"})
+    assert twice.status_code == 409 and "left as it is" in twice.json()["message"]
+    nowhere = call(ana, "POST", "workspace/add-dataset", json={"item": "synthetic-persons", "project": "nope"})
+    assert nowhere.status_code == 404
