@@ -211,7 +211,9 @@ class ProjectServers:
     async def sync(self, project: str) -> None:
         """Share the server with the member group and with each member by name; withdraw other names.
 
-        Call it after adding members to a running project's group (``start`` calls it too).
+        Call it after adding members to a running project's group (``start`` calls it too). A
+        running server forgets its cached answers, so that those just added get in at once and
+        those withdrawn are put out.
         """
         name = names.collab_user(project)
         group = names.member_group(project)
@@ -225,6 +227,17 @@ class ProjectServers:
             await self._hub("POST", shares, {"user": user})
         for user in sorted(shared - members):
             await self._hub("PATCH", shares, {"user": user})
+        await self._recheck(name, sorted(shared - members))
+
+    async def _recheck(self, name: str, users: list[str]) -> list[dict]:
+        """Ask a running collab server to drop its cached answers and re-check ``users``' connections."""
+        user = await self._user(name)
+        server = ((user or {}).get("servers") or {}).get("")
+        if not (server and server.get("ready")):
+            return []
+        url = self.public_url + server["url"][len(self.base_url) :] + "api/statcommons/connections"
+        _, result = await self._fetch("POST", url, {"users": users})
+        return (result or {}).get("closed", [])
 
     async def stop(self, project: str) -> None:
         """Stop the project's server (the account and its share stay)."""
@@ -261,16 +274,10 @@ class ProjectServers:
         status, model = await self._hub("GET", f"groups/{quote(group, safe='')}", allow=(404,))
         if status != 404 and username in (model or {}).get("users", []):
             raise HubError(409, f"{username} is still in the group {group}: remove them first")
-        user = await self._user(name)
-        if user is None:
+        if await self._user(name) is None:
             return
         await self._hub("PATCH", f"shares/{quote(name, safe='')}/", {"user": username}, allow=(404,))
-        server = (user.get("servers") or {}).get("")
-        if not (server and server.get("ready")):
-            return
-        url = self.public_url + server["url"][len(self.base_url) :] + "api/statcommons/connections"
-        _, result = await self._fetch("POST", url, {"users": [username]})
-        closed = (result or {}).get("closed", [])
+        closed = await self._recheck(name, [username])
         self.log.info("Revoked %s on %s's server: %d connection(s) closed", username, project, len(closed))
 
     async def remove(self, project: str) -> None:

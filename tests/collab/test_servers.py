@@ -233,3 +233,20 @@ def test_stop_start_and_remove(project):
     project.run(servers.remove("beta"))
     assert project.hub.api("GET", f"/users/{names.collab_user('beta')}").status_code == 404
     project.run(servers.remove("beta"))  # removing again is no error
+
+
+def test_a_member_added_later_gets_in_after_sync(project):
+    project.person("fay")
+    project.add_members("fay")
+    # JupyterHub 5.5 leaves group shares out of tokens: until sync() shares the server with fay by name...
+    assert project.get("fay", "api/contents").status_code == 403
+    project.run(project.servers.sync(project.name))
+    assert project.get("fay", "api/contents").status_code == 200
+    shares = project.hub.api("GET", f"/shares/{project.collab}/").json()["items"]
+    assert "fay" in {s["user"]["name"] for s in shares if s.get("user")}
+    # ... and removal withdraws it again.
+    project.remove_members("fay")
+    project.run(project.servers.revoke(project.name, "fay"))
+    assert project.get("fay", "api/contents").status_code == 403
+    shares = project.hub.api("GET", f"/shares/{project.collab}/").json()["items"]
+    assert "fay" not in {s["user"]["name"] for s in shares if s.get("user")}
