@@ -97,3 +97,38 @@ def test_concurrent_typing_loses_no_keystroke(project, members, collab_artifacts
             break
         ana.wait_for_timeout(100)
     assert saved()
+
+
+def test_a_removed_member_edits_no_more(project, members, collab_artifacts):
+    """After removal and revoke(), what the removed member types reaches nobody, and the rest goes on."""
+    project.put_notebook("after.ipynb", ["notes = []\n"])
+    ana, ben = members["ana"], members["ben"]
+    for page in (ana, ben):
+        open_notebook(page, project.hub, project.collab, "after.ipynb", first_cell="notes = []")
+    put_cursor_at_end(ben, 0)
+    type_into(ben, 0, "before")
+    expect(cell_editor(ana, 0)).to_contain_text("before", timeout=SYNC_TIMEOUT_MS)
+
+    project.remove_members("ben")
+    try:
+        project.run(project.servers.revoke(project.name, "ben"))
+        type_into(ben, 0, "AFTER")
+        put_cursor_at_end(ana, 0)
+        type_into(ana, 0, "kept")
+        # ana's own edit is saved; ben's never arrives, neither in her editor nor in the file.
+        expect(cell_editor(ana, 0)).to_contain_text("beforekept")
+
+        def saved() -> str:
+            return project.get("ana", "api/contents/after.ipynb").json()["content"]["cells"][0]["source"]
+
+        for _ in range(100):
+            if saved().endswith("beforekept"):
+                break
+            ana.wait_for_timeout(100)
+        assert saved() == "notes = []\nbeforekept"
+        expect(cell_editor(ana, 0)).not_to_contain_text("AFTER")
+        expect(cell_editor(ben, 0)).not_to_contain_text("kept")
+        ben.screenshot(path=str(collab_artifacts / "ben-removed.png"))
+    finally:
+        project.add_members("ben")
+        project.run(project.servers.sync(project.name))
