@@ -313,3 +313,39 @@ def test_an_attached_notebook_and_a_dataset_come_into_the_home_once(lab_hub):
     assert twice.status_code == 409 and "left as it is" in twice.json()["message"]
     nowhere = call(ana, "POST", "workspace/add-dataset", json={"item": "synthetic-persons", "project": "nope"})
     assert nowhere.status_code == 404
+
+
+def test_run_a_notebook_with_the_runner_and_see_it_in_my_runs(lab_hub, artifacts):
+    ana = lab_hub.user("ana")
+    assert ana.contents("PUT", "work", json={"type": "directory"}).status_code in (200, 201)
+    notebook = {"type": "notebook", "format": "json", "content": hostile_notebook()}
+    assert ana.contents("PUT", "work/hostile.ipynb", json=notebook).status_code in (200, 201)
+    page = lab_hub.lab(ana, "lab/tree/work/hostile.ipynb?reset")
+    expect(page.locator(".jp-NotebookPanel .jp-MarkdownCell").first).to_contain_text("Hostile summary test")
+
+    page.get_by_role("menuitem", name="Run", exact=True).click()
+    page.get_by_role("menuitem", name="Run this notebook with the runner…").click()
+    dialog = page.locator(".jp-Dialog")
+    dialog.get_by_label("Parameters (JSON, optional)").fill("[1, 2]")
+    dialog.get_by_role("button", name="Run").click()
+    expect(page.locator(".jp-toast-message, .Toastify__toast").first).to_contain_text("must be a JSON object")
+
+    page.get_by_role("menuitem", name="Run", exact=True).click()
+    page.get_by_role("menuitem", name="Run this notebook with the runner…").click()
+    page.locator(".jp-Dialog").get_by_role("button", name="Run").click()
+    expect(page.get_by_text(re.compile(r"Run \d+ of work/hostile.ipynb is (queued|running)"))).to_be_visible()
+
+    page.get_by_role("menuitem", name="Run", exact=True).click()
+    page.get_by_role("menuitem", name="My notebook runs").click()
+    runs = page.locator(".sc-RunsView")
+    row = runs.locator("tr[data-run]", has_text="work/hostile.ipynb").first
+    expect(row.locator(".sc-run")).to_have_text("succeeded", timeout=120_000)
+    link = row.get_by_role("link", name="Executed notebook")
+    href = link.get_attribute("href")
+    # Same origin, through ana's own server, and no token in the address.
+    assert re.fullmatch(rf"{re.escape(lab_hub.hub.url)}/user/ana/statcommons/runner/api/runs/\d+/notebook", href), href
+    executed = page.request.get(href)
+    assert executed.status == 200
+    outputs = [o for cell in executed.json()["cells"] for o in cell.get("outputs", [])]
+    assert any("hello" in "".join(o.get("text", "")) for o in outputs)
+    page.screenshot(path=str(artifacts / "extension" / "my-runs.png"))
