@@ -15,7 +15,7 @@ from pathlib import Path
 
 import docker
 
-from .. import config, engine, settings
+from .. import engine, settings
 from .access import Caller
 from .core import Options, ProjectError, Projects
 from .hub import Hub
@@ -91,7 +91,6 @@ async def _run(args: argparse.Namespace, projects: Projects) -> int:
 def command(args: argparse.Namespace) -> int:
     try:
         loaded = settings.load()
-        config.apply_config(loaded, config_object())
     except settings.SettingsError as e:
         _fail(str(e), 2)
     if not loaded["projects"]["enabled"]:
@@ -103,12 +102,6 @@ def command(args: argparse.Namespace) -> int:
         _fail(e.message, 1)
     finally:
         projects.store.close()
-
-
-def config_object():
-    from traitlets.config import Config
-
-    return Config()
 
 
 def add_parser(sub) -> None:

@@ -282,3 +282,57 @@ def test_hostile_requests_get_a_clear_4xx(workspace, method, path, kwargs, statu
     r = workspace.call(method, path, "frank", **kwargs)
     assert r.status_code == status, r.text
     assert r.json()["message"]
+
+
+def cli(workspace, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "statcommons", "projects", *args],
+        cwd=ROOT,
+        env={**os.environ, **workspace.hub.env},
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+
+def test_admins_manage_projects_from_the_command_line(workspace):
+    workspace.user("gina")
+    workspace.user("hugo")
+    created = cli(workspace, "create", "ledger", "--owner", "gina", "--title", "General ledger")
+    assert created.returncode == 0, created.stderr
+    assert created.stdout.strip() == "ledger\tGeneral ledger\tgina (owner)"
+    added = cli(workspace, "add-member", "ledger", "hugo")
+    assert added.returncode == 0 and "gina (owner), hugo" in added.stdout
+    listed = cli(workspace, "list")
+    assert "ledger\tGeneral ledger\tgina (owner), hugo" in listed.stdout.splitlines()
+    refused = cli(workspace, "remove-member", "ledger", "gina")
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == (
+        "statcommons projects: gina is the last owner of ledger: make someone else an owner first, "
+        "or delete the project"
+    )
+    deleted = cli(workspace, "delete", "ledger")
+    assert deleted.returncode == 0, deleted.stderr
+    assert re.search(
+        r"ledger deleted; its files are in .*/projects/archive/ledger-\d{8}T\d{6}Z\.tar\.gz", deleted.stdout
+    )
+    assert workspace.call("GET", "/projects/ledger", "gina").status_code == 404
+
+
+def test_collaboration_accounts_are_for_the_projects_service_only(workspace):
+    # Nobody logs in as one, even approved by an admin.
+    mallory = Person(workspace.hub, "mallory-collab")
+    mallory.sign_up()
+    admin = Person(workspace.hub, "admin", workspace.hub.admin_password)
+    admin.log_in()
+    admin.http.get(f"{workspace.hub.url}/hub/authorize/mallory-collab", timeout=30)
+    mallory.log_in()
+    assert not mallory.logged_in
+    # A hub account in the collaboration group gets a project server only for a project that exists.
+    workspace.user("ghost-collab")
+    assert workspace.hub.api("POST", "/groups/project-servers", json={}).status_code in (201, 409)
+    r = workspace.hub.api("POST", "/groups/project-servers/users", json={"users": ["ghost-collab"]})
+    assert r.status_code == 200, r.text
+    r = workspace.hub.api("POST", "/users/ghost-collab/server")
+    assert r.status_code == 400 and "'ghost-collab' is a collaboration account of no existing project" in r.text
+    assert not [c for c in workspace.hub.containers() if c.labels.get("org.statcommons.user") == "ghost-collab"]
