@@ -211,16 +211,21 @@ class ProjectServers:
     async def sync(self, project: str) -> None:
         """Share the server with the member group and with each member by name; withdraw other names.
 
-        Call it after adding members to a running project's group (``start`` calls it too). A
-        running server forgets its cached answers, so that those just added get in at once and
-        those withdrawn are put out.
+        Call it after adding members to the project's group (``start`` calls it too; before the
+        first start there is nothing to share and it does nothing). A running server forgets
+        its cached answers, so that those just added get in at once and those withdrawn are
+        put out.
         """
         name = names.collab_user(project)
         group = names.member_group(project)
         shares = f"shares/{quote(name, safe='')}/"
         _, model = await self._hub("GET", f"groups/{quote(group, safe='')}")
         members = set(model.get("users", []))
-        await self._hub("POST", shares, {"group": group})
+        if await self._user(name) is None:
+            return  # no server yet: start() shares it
+        status, _ = await self._hub("POST", shares, {"group": group}, allow=(404,))
+        if status == 404:
+            return  # the account has never had a server: start() shares it
         _, listed = await self._hub("GET", shares)
         shared = {s["user"]["name"] for s in listed.get("items", []) if s.get("user")}
         for user in sorted(members - shared):

@@ -15,6 +15,7 @@ import docker
 import pytest
 import requests
 
+from statcommons.config import PROJECTS_SERVICE_SCOPES
 from statcommons.projects import names
 from statcommons.projects.collab import ProjectServers
 
@@ -34,9 +35,14 @@ class Project:
         self.name = PROJECT
         self.collab = names.collab_user(PROJECT)
         self.group = names.member_group(PROJECT)
-        # As the projects service calls it: the hub's own API port, and the proxy to reach servers.
+        # As the projects service calls it: the hub's own API port, the proxy to reach servers, and
+        # a token with the scopes of the service's role and nothing else (one of the admin's, narrowed).
         api = f"http://127.0.0.1:{hub.api_port}/hub/api"
-        self.servers = ProjectServers(api, hub.ops_token, public_url=f"{hub.url}/")
+        scopes = {"scopes": sorted(PROJECTS_SERVICE_SCOPES), "note": "the projects service's scopes"}
+        r = hub.api("POST", "/users/admin/tokens", json=scopes)
+        r.raise_for_status()
+        self.service_token = r.json()["token"]
+        self.servers = ProjectServers(api, self.service_token, public_url=f"{hub.url}/")
         self.people: dict[str, Person] = {}
         self.tokens: dict[str, str] = {}
         self.url = ""

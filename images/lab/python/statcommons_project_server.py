@@ -7,7 +7,8 @@ quickly:
 
 - a visitor needs the hub's access to this server (its shares) *and* membership of the
   project's member group (``project-<project>``, as the hub reports the visitor's groups);
-  services (the projects service) and the collab account itself need the access only;
+  services (the projects service), hub admins (who may reach every server anyway) and the
+  collab account itself need the access only;
 - the hub's answers about a visitor's token are cached for ``auth_cache_max_age`` seconds
   (JupyterHub's default is five minutes), so a removed member's requests are refused soon;
 - every open websocket (Y document rooms of real-time collaboration, kernel channels,
@@ -126,7 +127,7 @@ class ProjectConnections(LoggingConfigurable):
 
         def members_only(required, user):
             allowed = check_scopes(required, user)
-            if not allowed or user.get("kind") != "user" or user.get("name") == owner:
+            if not allowed or user.get("kind") != "user" or user.get("name") == owner or user.get("admin"):
                 return allowed
             if self.member_group in (user.get("groups") or ()):
                 return allowed
