@@ -10,7 +10,6 @@ in an event loop run them in a thread.
 
 from __future__ import annotations
 
-import io
 import os
 import shutil
 import tarfile
@@ -162,15 +161,17 @@ def restore(api: docker.APIClient, name: str, source: Path, *, image: str, ulimi
         user=f"{UID}:{GID}",
     )
     try:
-        wrapper = io.BytesIO()
-        with tarfile.open(fileobj=wrapper, mode="w") as tar:
-            info = tar.gettarinfo(str(source), arcname=Path(_TMP).name)
-            info.uid, info.gid, info.uname, info.gname, info.mode = UID, GID, "", "", 0o644
-            info.mtime = int(time.time())
-            with open(source, "rb") as f:
-                tar.addfile(info, f)
-        if not api.put_archive(container, str(Path(_TMP).parent), wrapper.getvalue()):
-            raise VolumeError(f"the engine refused to copy {source.name} into a helper container")
+        # The engine's copy API takes a tar holding the file: written to disk, sent as a stream.
+        with tempfile.TemporaryFile() as wrapper:
+            with tarfile.open(fileobj=wrapper, mode="w") as tar:
+                info = tar.gettarinfo(str(source), arcname=Path(_TMP).name)
+                info.uid, info.gid, info.uname, info.gname, info.mode = UID, GID, "", "", 0o644
+                info.mtime = int(time.time())
+                with open(source, "rb") as f:
+                    tar.addfile(info, f)
+            wrapper.seek(0)
+            if not api.put_archive(container, str(Path(_TMP).parent), wrapper):
+                raise VolumeError(f"the engine refused to copy {source.name} into a helper container")
         _run(api, container, f"restoring {source.name} into the volume {name}")
     finally:
         api.remove_container(container, force=True)
