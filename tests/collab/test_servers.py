@@ -16,7 +16,7 @@ from statcommons.projects import names
 from statcommons.projects.collab import HubError, ProjectServers
 from statcommons.serverspec import GID, UID
 
-from .conftest import OUTSIDER
+from .conftest import MEMBERS, OUTSIDER
 
 pytestmark = pytest.mark.containers
 
@@ -31,6 +31,8 @@ def test_start_shares_the_server_with_members_only(project):
     assert names.COLLAB_GROUP in user["groups"]
     shares = project.hub.api("GET", f"/shares/{project.collab}/").json()["items"]
     assert [s["group"]["name"] for s in shares if s.get("group")] == [project.group]
+    # ... and with each member by name (JupyterHub 5.5 leaves group shares out of tokens).
+    assert {s["user"]["name"] for s in shares if s.get("user")} == set(MEMBERS)
 
     member = project.get("ana", "api/contents")
     assert member.status_code == 200, member.text
