@@ -286,6 +286,13 @@ export class ItemView extends Widget {
   }
 }
 
+/** What to tell the user about a failure: the services' messages as they are, other errors by their message. */
 export function errorText(error: unknown): string {
-  return error instanceof ServiceError ? error.message : `Something went wrong: ${String(error)}`;
+  if (error instanceof ServiceError) {
+    return error.message;
+  }
+  if (error instanceof Error) {
+    return error.message.charAt(0).toUpperCase() + error.message.slice(1);
+  }
+  return `Something went wrong: ${String(error)}`;
 }

@@ -57,6 +57,7 @@ export class LibraryPanel extends Widget {
   private offset = 0;
   private total = 0;
   private generation = 0;
+  private listGeneration = 0; // the lists have their own: a search finishing must not drop them
   private labels: Record<string, Record<string, string>> = {};
   private view: View = 'search';
   private readonly tabs: Record<View, HTMLButtonElement>;
@@ -352,7 +353,7 @@ export class LibraryPanel extends Widget {
   }
 
   private async loadList(view: 'mine' | 'review'): Promise<void> {
-    const generation = ++this.generation;
+    const generation = ++this.listGeneration;
     this.listNode.replaceChildren();
     this.setStatus(this.listStatus, 'Loading…');
     const query: IQuery =
@@ -363,14 +364,15 @@ export class LibraryPanel extends Widget {
     try {
       result = await this.api(`library/api/items?${searchParams({ ...query })}&facets=false`);
     } catch (error) {
-      if (generation === this.generation) {
+      if (generation === this.listGeneration) {
         this.showError(this.listStatus, error);
       }
       return;
     }
-    if (generation !== this.generation) {
+    if (generation !== this.listGeneration) {
       return;
     }
+    this.listNode.replaceChildren();
     for (const item of result.items) {
       this.listNode.append(this.resultRow(item, view === 'review' ? this.reviewButtons(item) : undefined));
     }

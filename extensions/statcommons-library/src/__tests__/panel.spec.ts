@@ -141,3 +141,29 @@ describe('LibraryPanel', () => {
     expect(curator.panel.node.querySelector<HTMLElement>('[role="tab"]:nth-child(3)')!.hidden).toBe(false);
   });
 });
+
+describe('LibraryPanel lists', () => {
+  it('shows my submissions even when a search finishes after the list was asked for', async () => {
+    let release: () => void = () => undefined;
+    const slow = new Promise<void>(resolve => (release = resolve));
+    const api = jest.fn(async (endPoint: string) => {
+      if (endPoint.includes('mine=true')) {
+        return { items: [{ ...ITEMS[0], status: 'rejected', status_reason: 'Needs a licence' }], total: 1, facets: {}, limit: 100, offset: 0 };
+      }
+      if (endPoint.startsWith('library/api/items')) {
+        await slow;
+      }
+      return library(endPoint);
+    });
+    const panel = new LibraryPanel({ api, openItem: () => undefined });
+    Widget.attach(panel, document.body);
+    const started = panel.start();
+    await panel.showView('mine');
+    release();
+    await started;
+    const row = panel.node.querySelector('[role="tabpanel"]:not([hidden]) .sc-result')!;
+    expect(row.textContent).toContain('rejected');
+    expect(row.textContent).toContain('Reason: Needs a licence');
+    document.body.replaceChildren();
+  });
+});
