@@ -9,7 +9,12 @@ One hub and the people's servers are shared by the whole module.
 
 from __future__ import annotations
 
+import functools
+import json
 import re
+import subprocess
+import threading
+from http.server import CGIHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
@@ -18,6 +23,7 @@ from playwright.sync_api import expect
 pytestmark = [pytest.mark.browser, pytest.mark.containers]
 
 SPLINK = "tutorial-record-linkage-splink"
+GIT_HTTP_BACKEND = "/usr/lib/git-core/git-http-backend"
 TUTORIAL = "tutorials/record-linkage/record-linkage-splink.ipynb"
 # Markup a summary must not turn into: an image running script, a link running a lab command.
 HOSTILE = (
@@ -77,6 +83,7 @@ def test_search_and_open_the_splink_tutorial_in_my_workspace(lab_hub, artifacts)
     out.mkdir(exist_ok=True)
     ana = lab_hub.user("ana")
     page = lab_hub.lab(ana)
+    dialogs = watch(page)
     panel = open_library(page)
 
     results = search(panel, "record linkage")
@@ -104,6 +111,18 @@ def test_search_and_open_the_splink_tutorial_in_my_workspace(lab_hub, artifacts)
     expect(view.locator(".sc-summary")).to_contain_text("Fellegi-Sunter")
     page.screenshot(path=str(out / "item-view.png"))
 
+    # Stars (one rating per person) and a Markdown comment, shown sanitised.
+    view.get_by_role("button", name="Rate 4 stars").click()
+    expect(view.locator(".sc-rate .sc-rating")).to_have_text("4.0 ★ (1)")
+    view.get_by_role("button", name="Rate 5 stars").click()
+    expect(view.locator(".sc-rate .sc-rating")).to_have_text("5.0 ★ (1)")
+    view.get_by_label("Your comment (Markdown)").fill('**Clear** tutorial <img src=x onerror="alert(3)">')
+    view.get_by_role("button", name="Comment").click()
+    comment = view.locator(".sc-comment").last
+    expect(comment.locator("strong")).to_have_text("Clear")
+    expect(comment).to_contain_text("ana,")
+    assert comment.locator("img[onerror]").count() == 0
+
     view.get_by_role("button", name="Open in my workspace").click()
     expect(view.locator(".sc-message")).to_contain_text(f"Copied to ~/{TUTORIAL} and opened.")
     notebook = page.locator(".jp-NotebookPanel:visible")
@@ -124,6 +143,7 @@ def test_search_and_open_the_splink_tutorial_in_my_workspace(lab_hub, artifacts)
     expect(view.locator(".sc-message")).to_contain_text("it was there already and is left as it was")
     again = ana.contents("GET", TUTORIAL, params={"content": "1"}).json()
     assert "".join(again["content"]["cells"][0]["source"]) == "# My own notes"
+    assert dialogs == []
 
 
 def hostile_notebook() -> dict:
@@ -349,3 +369,68 @@ def test_run_a_notebook_with_the_runner_and_see_it_in_my_runs(lab_hub, artifacts
     outputs = [o for cell in executed.json()["cells"] for o in cell.get("outputs", [])]
     assert any("hello" in "".join(o.get("text", "")) for o in outputs)
     page.screenshot(path=str(artifacts / "extension" / "my-runs.png"))
+
+
+class GitBackend(CGIHTTPRequestHandler):
+    """Runs git's HTTP backend as a subprocess of the test (not forked and switched to nobody, as root would)."""
+
+    have_fork = False
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def served_repository(tmp_path, monkeypatch, name: str, notebook: dict) -> tuple[ThreadingHTTPServer, str]:
+    """A git repository holding ``nb/intro.ipynb``, served on loopback by git's own smart HTTP backend (CGI).
+
+    nbgitpuller clones shallow, which git's plain-files (dumb) HTTP protocol cannot serve.
+    """
+    work = tmp_path / "work"
+    git = ["git", "-c", "user.name=Test", "-c", "user.email=test@example.org", "-c", "init.defaultBranch=main"]
+    subprocess.run([*git, "init", "-q", str(work)], check=True)
+    (work / "nb").mkdir()
+    (work / "nb" / "intro.ipynb").write_text(json.dumps(notebook))
+    subprocess.run([*git, "-C", str(work), "add", "."], check=True)
+    subprocess.run([*git, "-C", str(work), "commit", "-q", "-m", "intro"], check=True)
+    served = tmp_path / "served"
+    subprocess.run([*git, "clone", "-q", "--bare", str(work), str(served / "repos" / name)], check=True)
+    (served / "cgi-bin").mkdir()
+    (served / "cgi-bin" / "git").symlink_to(GIT_HTTP_BACKEND)
+    monkeypatch.setenv("GIT_PROJECT_ROOT", str(served / "repos"))  # read by the backend, which gets our environment
+    monkeypatch.setenv("GIT_HTTP_EXPORT_ALL", "1")
+    handler = functools.partial(GitBackend, directory=str(served))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_port}/cgi-bin/git/{name}"
+
+
+def test_a_repository_notebook_is_pulled_with_nbgitpuller_keeping_edits(lab_hub, tmp_path, monkeypatch):
+    ana = lab_hub.user("ana")
+    server, repository = served_repository(tmp_path, monkeypatch, "course-notebooks.git", hostile_notebook())
+    try:
+        item = {
+            "type": "notebook",
+            "title": "Repository notebook test",
+            "summary": "A notebook kept in git.",
+            "status": "draft",
+            "notebook": {"repository": repository, "branch": "main", "path": "nb/intro.ipynb"},
+        }
+        made = call(ana, "POST", "library/api/items", json=item)
+        assert made.status_code == 201, made.text
+        item_id = made.json()["id"]
+        opened = call(ana, "POST", "workspace/open-notebook", json={"item": item_id})
+        assert opened.status_code == 200, opened.text
+        path = "course-notebooks.git/nb/intro.ipynb"  # where the library's nbgitpuller link puts it too
+        assert opened.json() == {"path": path, "created": True, "how": "repository"}
+        assert made.json()["nbgitpuller_url"].endswith("urlpath=lab%2Ftree%2Fcourse-notebooks.git%2Fnb%2Fintro.ipynb")
+
+        copy = ana.contents("GET", path).json()["content"]
+        copy["cells"][0]["source"] = "# My own notes"
+        r = ana.contents("PUT", path, json={"type": "notebook", "format": "json", "content": copy})
+        assert r.status_code == 200, r.text
+        again = call(ana, "POST", "workspace/open-notebook", json={"item": item_id})
+        assert again.status_code == 200 and again.json()["created"] is False
+        kept = ana.contents("GET", path).json()["content"]
+        assert "".join(kept["cells"][0]["source"]) == "# My own notes"
+    finally:
+        server.shutdown()

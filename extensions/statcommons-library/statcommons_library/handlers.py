@@ -275,11 +275,12 @@ class OpenNotebookHandler(WorkspaceHandler):
         raise workspace.WorkspaceError(409, f"{item['id']!r} does not say where its notebook is")
 
     def pull(self, notebook: dict) -> tuple[str, bool]:
-        """nbgitpuller into ``~/<repository name>``, as its links do; its merge keeps the user's edits."""
+        """nbgitpuller into ``~/<last part of the repository URL>``, the folder its own links use (and the
+        library's nbgitpuller_url); its merge keeps the user's edits."""
         from nbgitpuller.pull import GitPuller
 
         repository = notebook["repository"].rstrip("/")
-        folder = repository.rsplit("/", 1)[-1].removesuffix(".git")
+        folder = repository.rsplit("/", 1)[-1]
         file = workspace._relative(notebook["path"], "notebook path")
         folder_path = workspace._relative(folder, "repository name")
         target = self.home / folder_path
