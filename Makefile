@@ -52,7 +52,7 @@ images: deps engine-deps extension
 	@$(PY) -m statcommons images
 
 lint: deps
-	@$(VENV)/bin/ruff check statcommons tests benchmarks jupyterhub_config.py
+	@$(VENV)/bin/ruff check statcommons tests benchmarks jupyterhub_config.py $(EXT)/statcommons_library
 
 ## test: every test tier (unit, hub with containers, OAuth, browser); images are built first
 test: deps engine-deps browser-deps postgres-deps lint images test-extension

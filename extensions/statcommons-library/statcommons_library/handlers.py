@@ -218,7 +218,7 @@ class WorkspaceHandler(BaseHandler):
     """Shared helpers of the workspace handlers."""
 
     async def item(self, item_id: str) -> dict:
-        if not item_id or not rules.allowed("library", f"api/items/{item_id}", "GET") is None:
+        if not item_id or rules.allowed("library", f"api/items/{item_id}", "GET") is not None:
             raise workspace.WorkspaceError(422, f"{item_id!r} is not a library item id")
         response = await self.service_json("library", f"api/items/{item_id}")
         return json.loads(response.body)
