@@ -48,10 +48,11 @@ class BaseHandler(JsonApiHandler):
 class ProjectsHandler(BaseHandler):
     async def get(self) -> None:
         caller = self.user()
-        await self.answer(self._listing(caller))
-
-    async def _listing(self, caller: Caller) -> dict:
-        return {"projects": await self.projects.list(caller)}
+        try:
+            found = await self.projects.list(caller)
+        except ProjectError as e:
+            raise ApiError(e.status, e.message, e.errors) from None
+        self.write_json({"projects": found})
 
     async def post(self) -> None:
         caller = self.user()
