@@ -434,3 +434,29 @@ def test_a_repository_notebook_is_pulled_with_nbgitpuller_keeping_edits(lab_hub,
         assert "".join(kept["cells"][0]["source"]) == "# My own notes"
     finally:
         server.shutdown()
+
+
+def test_a_curator_rejects_with_a_reason_the_submitter_reads(lab_hub):
+    ana = lab_hub.user("ana")
+    item = {"type": "publication", "title": "Rejection test paper", "summary": "Too short.", "status": "submitted"}
+    made = call(ana, "POST", "library/api/items", json=item)
+    assert made.status_code == 201, made.text
+    item_id = made.json()["id"]
+
+    curator = lab_hub.user("cora", curator=True)
+    page = lab_hub.lab(curator)
+    panel = open_library(page)
+    panel.get_by_role("tab", name="Review queue").click()
+    row = panel.locator(f'.sc-result[data-id="{item_id}"]')
+    row.get_by_role("button", name="Reject").click()
+    dialog = page.locator(".jp-Dialog")
+    dialog.get_by_label("Reason for the submitter").fill("Please add a link to the paper.")
+    dialog.get_by_role("button", name="Reject").click()
+    expect(row).to_have_count(0)
+
+    ana_page = lab_hub.lab(ana)
+    panel = open_library(ana_page)
+    panel.get_by_role("tab", name="My submissions").click()
+    mine = panel.locator(f'.sc-result[data-id="{item_id}"]')
+    expect(mine.locator(".sc-badge")).to_have_text("rejected")
+    expect(mine.locator(".sc-reason")).to_have_text("Reason: Please add a link to the paper.")

@@ -376,6 +376,17 @@ export class LibraryPanel extends Widget {
     for (const item of result.items) {
       this.listNode.append(this.resultRow(item, view === 'review' ? this.reviewButtons(item) : undefined));
     }
+    // Search results carry no curator's reason: a rejected item's own record does, for its submitter.
+    for (const item of result.items.filter(i => i.status === 'rejected' && !i.status_reason)) {
+      void this.api(`library/api/items/${encodeURIComponent(item.id)}`)
+        .then((full: IItem) => {
+          const row = this.listNode.querySelector(`.sc-result[data-id="${CSS.escape(item.id)}"] .sc-result-body`);
+          if (full.status_reason && row && !row.querySelector('.sc-reason')) {
+            row.append(h('div', { class: 'sc-reason' }, `Reason: ${full.status_reason}`));
+          }
+        })
+        .catch(() => undefined);
+    }
     this.setStatus(
       this.listStatus,
       result.total

@@ -148,7 +148,10 @@ describe('LibraryPanel lists', () => {
     const slow = new Promise<void>(resolve => (release = resolve));
     const api = jest.fn(async (endPoint: string) => {
       if (endPoint.includes('mine=true')) {
-        return { items: [{ ...ITEMS[0], status: 'rejected', status_reason: 'Needs a licence' }], total: 1, facets: {}, limit: 100, offset: 0 };
+        return { items: [{ ...ITEMS[0], status: 'rejected' }], total: 1, facets: {}, limit: 100, offset: 0 };
+      }
+      if (endPoint === 'library/api/items/tutorial-a') {
+        return { ...ITEMS[0], status: 'rejected', status_reason: 'Needs a licence' };
       }
       if (endPoint.startsWith('library/api/items')) {
         await slow;
@@ -161,6 +164,7 @@ describe('LibraryPanel lists', () => {
     await panel.showView('mine');
     release();
     await started;
+    await flush();
     const row = panel.node.querySelector('[role="tabpanel"]:not([hidden]) .sc-result')!;
     expect(row.textContent).toContain('rejected');
     expect(row.textContent).toContain('Reason: Needs a licence');
