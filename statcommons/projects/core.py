@@ -376,7 +376,12 @@ class Projects:
         if not owners:
             raise ProjectError(422, f"{archive.name}: the owners are not known: give at least one")
         data = {"name": name, "title": earlier.get("title") or name, "description": earlier.get("description", "")}
-        project = await self.create(caller, data, owners=owners)
+        try:
+            project = await self.create(caller, data, owners=owners)
+        except ProjectError as e:
+            if e.status == 409:
+                e.message += " (restore it under another name: --name)"
+            raise
         try:
             await self._on_engine(volumes.restore, self.volume(name), archive, **self._helper_options)
         except ProjectError:

@@ -216,6 +216,9 @@ def test_delete_waits_for_servers_then_archives_and_restore_brings_the_files_bac
         timeout=180,
     )
     assert restored.returncode == 0, restored.stderr
+    again = cli(workspace, "restore", str(archive))
+    assert again.returncode == 1
+    assert "a project named 'survey' exists already (restore it under another name: --name)" in again.stderr
     project = workspace.call("GET", "/projects/survey", "ana").json()
     assert project["owners"] == ["ana"] and project["title"] == "LFS"
     workspace.start_server("bob")  # bob was not an owner: not a member any more
