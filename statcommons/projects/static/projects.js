@@ -71,9 +71,11 @@
     const element = event.target.closest("[data-action]");
     if (!element) return;
     if (event.type === "click" && element.tagName === "FORM") return;
+    const label = element.textContent;
     act(element, event).catch((error) => {
       show(error.message);
       element.disabled = false;
+      element.textContent = label;
     });
   }
 
