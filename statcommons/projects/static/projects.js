@@ -71,11 +71,14 @@
     const element = event.target.closest("[data-action]");
     if (!element) return;
     if (event.type === "click" && element.tagName === "FORM") return;
-    const label = element.textContent;
+    const button = element.tagName === "BUTTON" ? element : null;
+    const label = button && button.textContent;
     act(element, event).catch((error) => {
       show(error.message);
-      element.disabled = false;
-      element.textContent = label;
+      if (button) {
+        button.disabled = false;
+        button.textContent = label;
+      }
     });
   }
 
