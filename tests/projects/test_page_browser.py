@@ -52,6 +52,7 @@ def test_a_person_runs_a_project_from_the_page(workspace, erin, page, artifacts)
     page.locator('article[data-project="budget"]').get_by_label("Username").fill("nobody-here")
     page.locator('article[data-project="budget"]').get_by_role("button", name="Add or change").click()
     expect(page.locator("#message")).to_have_text("there is no hub user 'nobody-here'")
+    expect(page.locator('article[data-project="budget"]').get_by_label("Username")).to_have_value("nobody-here")
 
     page.on("dialog", lambda dialog: dialog.accept())
     page.locator('li[data-user="bob"]').get_by_role("button", name="Remove").click()
