@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import docker
+import requests
 
 from . import names, volumes
 from .access import Caller
@@ -91,7 +92,8 @@ class Projects:
             return await asyncio.to_thread(function, self.engine, *args, **kwargs)
         except volumes.VolumeError as e:
             raise ProjectError(503, str(e)) from None
-        except docker.errors.DockerException as e:
+        except (docker.errors.DockerException, requests.RequestException, OSError) as e:
+            # docker-py lets connection errors through as requests' own
             raise ProjectError(503, f"the container engine did not do it: {e}") from None
 
     def volume(self, project: str) -> str:
