@@ -294,6 +294,10 @@ class Projects:
             raise ProjectError(409, f"{username} is the last owner of {name}: make someone else an owner first")
         if username not in users:
             await self._hub("add_users", names.member_group(name), [username])
+            servers = self._servers(required=False)
+            if servers is not None and hasattr(servers, "sync"):
+                # A running project server learns of the new member at once.
+                await self._quietly(servers.sync(name))
         self.store.set_owner(row["id"], username, role == "owner")
         log.info("%s made %s %s of %s", caller.name, username, "an owner" if role == "owner" else "a member", name)
         return await self.get(caller, name)

@@ -20,7 +20,7 @@ import requests
 
 from statcommons.settings import ROOT
 
-from ..hubtools import Person
+from ..hubtools import Person, wait_for
 
 pytestmark = pytest.mark.containers
 
@@ -187,6 +187,17 @@ def test_the_project_server_runs_on_the_project_folder_and_sees_no_home(workspac
     r = workspace.call("GET", "/projects/survey/server", "ana")
     assert r.json() == {"running": True, "url": "/user/survey-collab/"}
     assert workspace.call("GET", "/projects/survey/server", "carol").status_code == 404
+    # Added while it runs, carol gets in at once; removed, she is out.
+    refused = workspace.contents("survey-collab", "GET", "plan.md", as_user="carol").status_code
+    assert refused in (403, 404)
+    assert workspace.call("PUT", "/projects/survey/members/carol", "ana").status_code == 200
+    assert workspace.contents("survey-collab", "GET", "plan.md", as_user="carol").status_code == 200
+    assert workspace.call("DELETE", "/projects/survey/members/carol", "ana").status_code == 204
+    wait_for(
+        lambda: workspace.contents("survey-collab", "GET", "plan.md", as_user="carol").status_code in (403, 404),
+        10,
+        what="carol to be refused by the project server",
+    )
 
 
 def test_delete_waits_for_servers_then_archives_and_restore_brings_the_files_back(workspace, survey):
