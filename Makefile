@@ -61,12 +61,17 @@ test: deps engine-deps browser-deps postgres-deps lint images test-extension
 test-unit: deps
 	@$(PY) -m pytest tests/unit $(PYTEST_ARGS)
 
-## bench: spawn latency through the hub next to a bare container start, then bench-search
+## bench: every benchmark (spawn, runner, search, Library panel, co-editing), each next to its baseline
 bench: deps engine-deps browser-deps images postgres-deps
 	@$(PY) benchmarks/spawn.py
 	@$(PY) benchmarks/runner.py
 	@$(PY) benchmarks/search.py
 	@$(PY) benchmarks/library_panel.py
+	@$(PY) benchmarks/collab.py
+
+## bench-collab: edit propagation between two members on a project server, next to a plain request
+bench-collab: deps engine-deps browser-deps images
+	@$(PY) benchmarks/collab.py $(BENCH_ARGS)
 
 ## bench-panel: the Library panel in chromium at 100,000 items: last keystroke to rendered results, next to the bare API call
 bench-panel: deps engine-deps browser-deps images
