@@ -195,6 +195,7 @@ SCHEMA: dict[str, Any] = _obj(
                 },
                 "search": {"enum": ["memory", "database"], "default": "memory"},
                 "max_notebook_size": {**_SIZE, "default": "5M"},
+                "max_video_size": {**_SIZE, "default": "500M"},
             }
         ),
         "runner": _obj(
@@ -210,6 +211,24 @@ SCHEMA: dict[str, Any] = _obj(
                 },
                 "time_limit": {**_POSITIVE, "default": 3600},
                 "mem_limit": {**_SIZE, "default": "2G"},
+                "cpu_limit": {
+                    "type": ["number", "null"],
+                    "exclusiveMinimum": 0,
+                    "default": 1,
+                    "description": "cores, such as 1 or 0.5 (null: no limit)",
+                },
+                "max_active_per_user": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "default": 20,
+                    "description": "a whole number of runs, at least 1",
+                },
+                "keep_days": {
+                    "type": "number",
+                    "minimum": 0,
+                    "default": 90,
+                    "description": "a number of days, at least 0 (0: for good)",
+                },
                 "image": {
                     "type": "string",
                     "minLength": 1,
