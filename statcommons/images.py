@@ -221,8 +221,13 @@ class Builder:
         result = subprocess.run(cmd, env=env)
         if result.returncode != 0:
             raise ImageBuildError(f"building {image.tag} failed (exit {result.returncode}); the output is above")
-        if not self.is_current(key):
+        built = _image(self.client, self.tag_of(key))
+        if built is None or (built.labels or {}).get(LABEL) != inputs:
             raise ImageBuildError(f"building {image.tag} reported success but the engine has no such image")
+        if self.inputs(key) != inputs:
+            raise ImageBuildError(
+                f"images/{image.folder} changed while {image.tag} was being built: run the build again"
+            )
         self.log(f"==> built {image.tag} in {time.monotonic() - started:.0f}s")
 
     def _locked(self):
