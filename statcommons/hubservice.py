@@ -62,6 +62,12 @@ class JsonApiHandler(HubOAuthenticated, web.RequestHandler):
 
     trace = query
 
+    @property
+    def hub_auth(self):
+        # The HubOAuth the service made (its cache time, no tokens in URLs); JupyterHub's mixin
+        # would otherwise use its own shared instance with the defaults.
+        return self.settings.get("hub_auth") or HubOAuthenticated.hub_auth.fget(self)
+
     def check_hub_user(self, model: dict) -> dict:
         # Scopes are checked per request, so that a missing scope is a 403 with a reason.
         return model
@@ -114,3 +120,17 @@ class JsonApiHandler(HubOAuthenticated, web.RequestHandler):
         if not isinstance(data, dict):
             raise ApiError(422, "expected a JSON object", [{"path": "", "message": "expected a JSON object"}])
         return data
+
+
+class NotFoundHandler(JsonApiHandler):
+    """A path under ``api/`` that no handler serves: a JSON 404.
+
+    Refused in the method, not in ``prepare``: a handler that answers before the request is
+    read closes the connection, and the proxy, reusing it for the next request, answers 503.
+    """
+
+    def _not_found(self, *args) -> None:
+        raise ApiError(404, f"no such API endpoint: {self.request.path}")
+
+    get = post = put = patch = delete = head = options = query = trace = _not_found
+

@@ -114,8 +114,3 @@ class OpenAPIHandler(BaseHandler):
 
     def get(self) -> None:
         self.write_json(self.settings["openapi"])
-
-
-class NotFoundHandler(BaseHandler):
-    def prepare(self) -> None:
-        raise ApiError(404, f"no such API endpoint: {self.request.path}")

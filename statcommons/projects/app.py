@@ -22,6 +22,7 @@ from tornado import web
 from tornado.httpserver import HTTPServer
 from tornado.log import enable_pretty_logging
 
+from ..hubservice import NotFoundHandler
 from . import api, pages
 from .core import Options, Projects
 from .hub import Hub
@@ -44,7 +45,7 @@ def handlers(prefix: str) -> list[tuple]:
         (route(project + r"/members/([^/]+)"), api.MemberHandler),
         (route(project + "/server"), api.ServerHandler),
         (route("api/user"), api.UserHandler),
-        (route(r"api/.*"), api.NotFoundHandler),
+        (route(r"api/.*"), NotFoundHandler),
         *pages.handlers(prefix),
     ]
 

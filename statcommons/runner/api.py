@@ -306,8 +306,3 @@ class UserHandler(BaseHandler):
                 "failing_statuses": list(FAILING),
             }
         )
-
-
-class NotFoundHandler(BaseHandler):
-    def prepare(self) -> None:
-        raise ApiError(404, f"no such API endpoint: {self.request.path}")

@@ -23,6 +23,7 @@ from tornado import web
 from tornado.httpserver import HTTPServer
 from tornado.log import enable_pretty_logging
 
+from ..hubservice import NotFoundHandler
 from ..serverspec import parse_size
 from . import api
 from .executor import Executor, Options
@@ -64,7 +65,7 @@ def handlers(prefix: str) -> list[tuple]:
         (route("api/schedules"), api.SchedulesHandler),
         (route(r"api/schedules/([^/]+)"), api.ScheduleHandler),
         (route("api/user"), api.UserHandler),
-        (route(r"api/.*"), api.NotFoundHandler),
+        (route(r"api/.*"), NotFoundHandler),
         (prefix, IndexHandler),
     ]
 

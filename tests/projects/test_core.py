@@ -34,7 +34,10 @@ def refusal(awaitable) -> ProjectError:
 
 
 def test_without_the_collaboration_module_the_server_endpoints_answer_503(projects, monkeypatch):
+    import statcommons.projects
+
     monkeypatch.setitem(sys.modules, "statcommons.projects.collab", None)  # import fails
+    monkeypatch.delattr(statcommons.projects, "collab", raising=False)  # imported earlier by other tests
     with pytest.raises(ProjectError) as info:
         projects._servers()
     assert (info.value.status, info.value.message) == (503, "project servers are not available")

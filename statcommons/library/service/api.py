@@ -582,8 +582,3 @@ class UserHandler(BaseHandler):
 
     def get(self) -> None:
         self.write_json(self.require(self.caller is not None, "").as_json())
-
-
-class NotFoundHandler(BaseHandler):
-    def prepare(self) -> None:
-        raise ApiError(404, f"no such API endpoint: {self.request.path}")

@@ -24,6 +24,7 @@ from tornado import web
 from tornado.httpserver import HTTPServer
 from tornado.log import enable_pretty_logging
 
+from ...hubservice import NotFoundHandler
 from ...serverspec import parse_size
 from ..store import Store
 from . import api
@@ -64,7 +65,7 @@ def handlers(prefix: str) -> list[tuple]:
         (route("api/vocabularies"), api.VocabulariesHandler),
         (route("api/user"), api.UserHandler),
         (route(r"api/dcat\.(jsonld|ttl)"), api.DcatHandler),
-        (route(r"api/.*"), api.NotFoundHandler),
+        (route(r"api/.*"), NotFoundHandler),
     ]
     try:
         from . import pages
