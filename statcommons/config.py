@@ -17,6 +17,7 @@ import nativeauthenticator
 from .auth import refuse_collaboration_accounts
 from .library.service.access import ADMIN, CUSTOM_SCOPES, READ, REVIEW, RUNS, SUBMIT
 from .projects import access as projects_access
+from .projects import names as project_names
 from .runner import access as runner_access
 from .serverspec import START_HOOK
 from .settings import (
@@ -120,10 +121,13 @@ def update_spawner(c, settings: dict) -> None:
 
 
 def update_templates(c, settings: dict) -> None:
-    """What StatCommons' hub templates (``statcommons/templates``) show: the projects page in the navigation bar."""
+    """What StatCommons' hub templates (``statcommons/templates``) show: the projects page in the
+    navigation bar, and on the home page the projects of the logged-in user (a function of the
+    user, which the hub calls for each page: :func:`statcommons.projects.names.projects_of`)."""
     variables = {"statcommons_local_accounts": settings["auth"]["type"] == "local"}
     if settings["projects"]["enabled"]:
         variables["statcommons_projects_url"] = f"{settings['hub']['base_url']}services/projects/"
+        variables["statcommons_my_projects"] = project_names.projects_of
     c.JupyterHub.template_vars = variables
 
 

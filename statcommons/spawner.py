@@ -104,8 +104,7 @@ class StatCommonsSpawner(DockerSpawner):
 
     def member_projects(self) -> list[str]:
         """The projects whose member group (made by the projects service) holds the user."""
-        projects = (names.project_of_group(g.name, g.properties) for g in self.user.groups)
-        return sorted(p for p in projects if p)
+        return names.projects_of(self.user)
 
     def collab_project(self) -> str | None:
         """The project whose collaboration account this user is, checked in the hub (None for people)."""

@@ -41,6 +41,19 @@ def project_of_group(name: str, properties: dict | None) -> str | None:
     return None
 
 
+def projects_of(user) -> list[str]:
+    """The projects ``user`` is a member of, by name, from the hub's own records of their groups.
+
+    ``user`` is the hub's user (ORM or wrapper: anything with ``groups`` whose items have ``name``
+    and ``properties``), or None. Only member groups the projects service marked count
+    (:func:`project_of_group`): a group named ``project-*`` by hand gives nothing. The spawner
+    mounts these projects' folders; the hub's home page lists them.
+    """
+    groups = getattr(user, "groups", None) or ()
+    found = {project_of_group(group.name, group.properties) for group in groups}
+    return sorted(project for project in found if project)
+
+
 def member_group(project: str) -> str:
     """The hub group holding a project's members (owners and members alike)."""
     return f"project-{project}"

@@ -1,7 +1,7 @@
 """Run INSIDE the lab image by test_proxy_in_the_lab_image: the installed server extension's proxy.
 
-A real ``jupyter server`` with the extension, whose library is a recording stand-in on
-loopback and whose runner does not answer. Not collected on the host (no ``test_`` prefix):
+A real ``jupyter server`` with the extension, whose library and projects service are a
+recording stand-in on loopback and whose runner does not answer. Not collected on the host (no ``test_`` prefix):
 the host has no Jupyter server.
 """
 
@@ -75,6 +75,7 @@ def server(tmp_path_factory):
         "JUPYTERHUB_API_TOKEN": SERVER_TOKEN,
         "STATCOMMONS_LIBRARY_URL": f"http://127.0.0.1:{library.server_port}/services/library/",
         "STATCOMMONS_RUNNER_URL": f"http://127.0.0.1:{free_port()}/services/runner/",  # nobody there
+        "STATCOMMONS_PROJECTS_URL": f"http://127.0.0.1:{library.server_port}/services/projects/",
     }
     root = tmp_path_factory.mktemp("home")
     proc = subprocess.Popen(
@@ -142,3 +143,22 @@ def test_a_service_that_does_not_answer_is_a_502_naming_it(server):
     r = call(server, "GET", "runner/api/runs")
     assert r.status_code == 502
     assert r.json()["message"].startswith("The notebook runner did not answer")
+
+
+def test_the_projects_service_is_read_and_a_project_server_started(server):
+    Library.seen.clear()
+    r = call(server, "GET", "projects/api/projects")
+    assert (r.status_code, r.json()["path"]) == (200, "/services/projects/api/projects")
+    r = call(server, "POST", "projects/api/projects/survey/server")
+    assert (r.status_code, r.json()["path"]) == (200, "/services/projects/api/projects/survey/server")
+    assert [s["method"] for s in Library.seen] == ["GET", "POST"]
+    assert Library.seen[-1]["headers"]["Authorization"] == f"token {SERVER_TOKEN}"
+
+
+def test_the_projects_service_is_not_changed_through_the_proxy(server):
+    Library.seen.clear()
+    assert call(server, "DELETE", "projects/api/projects/survey").status_code == 405
+    assert call(server, "DELETE", "projects/api/projects/survey/server").status_code == 405
+    assert call(server, "PUT", "projects/api/projects/survey/members/bob", json={}).status_code == 404
+    assert call(server, "POST", "projects/api/projects", json={"name": "x"}).status_code == 405
+    assert Library.seen == []

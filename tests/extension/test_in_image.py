@@ -32,4 +32,4 @@ def test_proxy_in_the_lab_image(engine):
     finally:
         container.remove(force=True)
     assert status == 0, output
-    assert "5 passed" in output, output
+    assert "7 passed" in output, output

@@ -38,6 +38,12 @@ from statcommons_library import rules, workspace  # noqa: E402
         ("runner", "api/runs", "POST"),
         ("runner", "api/runs/7/notebook", "GET"),
         ("runner", "api/schedules/3", "DELETE"),
+        ("projects", "api/projects", "GET"),
+        ("projects", "api/projects/survey", "GET"),
+        ("projects", "api/projects/census-2031/server", "GET"),
+        ("projects", "api/projects/census-2031/server", "POST"),
+        ("projects", "api/projects/a", "GET"),
+        ("projects", "api/projects/" + "a" * 40 + "/server", "POST"),
     ],
 )
 def test_the_calls_the_panel_makes_are_forwarded(service, path, method):
@@ -58,11 +64,33 @@ def test_the_calls_the_panel_makes_are_forwarded(service, path, method):
         ("runner", "api/runs/7", "PATCH", "PATCH is not allowed"),
         ("runner", "api/runs/x", "GET", "not a path"),
         ("hub", "api/users", "GET", "no such service"),
+        # The projects service: reading and starting only; the rest stays on the Projects page.
+        ("projects", "api/projects", "POST", "POST is not allowed"),
+        ("projects", "api/projects/survey", "DELETE", "DELETE is not allowed"),
+        ("projects", "api/projects/survey", "PATCH", "PATCH is not allowed"),
+        ("projects", "api/projects/survey/server", "DELETE", "DELETE is not allowed"),
+        ("projects", "api/projects/survey/members/bob", "PUT", "not a path"),
+        ("projects", "api/user", "GET", "not a path"),
+        ("projects", "api/projects/Survey", "GET", "not a path"),
+        ("projects", "api/projects/-survey", "GET", "not a path"),
+        ("projects", "api/projects/survey-", "GET", "not a path"),
+        ("projects", "api/projects/sur_vey", "GET", "not a path"),
+        ("projects", "api/projects/" + "a" * 41, "GET", "not a path"),
+        ("projects", "api/projects/../../hub/api/users", "GET", "not a path"),
+        ("projects", "api/projects/survey/server/", "POST", "not a path"),
+        ("projects", "oauth_callback", "GET", "not a path"),
     ],
 )
 def test_anything_else_is_refused_with_a_reason(service, path, method, why):
     refusal = rules.allowed(service, path, method)
     assert refusal is not None and why in refusal
+
+
+def test_only_starting_a_project_server_may_take_minutes():
+    assert rules.slow("projects", "api/projects/survey/server", "POST")
+    assert not rules.slow("projects", "api/projects/survey/server", "GET")
+    assert not rules.slow("projects", "api/projects", "GET")
+    assert not rules.slow("runner", "api/runs", "POST")
 
 
 def test_the_token_and_cookies_are_never_passed_on_from_the_browser():

@@ -8,6 +8,7 @@ they stop, deleting archives its files, and ``statcommons projects restore`` bri
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import subprocess
@@ -260,6 +261,52 @@ def test_the_projects_page_looks_like_the_hub_and_escapes_what_people_typed(work
         + '" defer>'
     ]
     assert "/hub/static/css/style.min.css" in page.text
+
+
+def test_members_open_the_project_server_from_the_hub_home_page(workspace, survey):
+    """The home page lists the person's projects; open/<name> starts the server on a form POST, then opens it."""
+    hub = workspace.hub
+    iris = Person(hub, "iris")
+    iris.sign_up()
+    admin = Person(hub, "admin", hub.admin_password)
+    admin.log_in()
+    admin.http.get(f"{hub.url}/hub/authorize/iris", timeout=30).raise_for_status()
+    iris.log_in()
+    assert iris.logged_in
+    home = iris.http.get(f"{hub.url}/hub/home", timeout=30).text
+    assert "Your projects" in home and "You are in no project yet" in home
+
+    r = workspace.call("POST", "/projects", "iris", json={"name": "atlas", "title": "Atlas <of> regions"})
+    assert r.status_code == 201, r.text
+    home = iris.http.get(f"{hub.url}/hub/home", timeout=30).text
+    assert 'href="/services/projects/open/atlas">Open the project server</a>' in home
+    assert "<code>~/projects/atlas</code>" in home
+    assert "Membership changes reach your own server's <code>~/projects</code> at its next start" in home
+    assert "/services/projects/open/survey" not in home  # not hers
+
+    # Not a member: the 404 of the API, as a page (through the service's OAuth login first).
+    r = iris.http.get(f"{hub.url}/services/projects/open/survey", timeout=60)
+    assert r.status_code == 404 and "that you are a member of" in r.text
+
+    # Stopped: a GET starts nothing; the page's form does, then sends her to JupyterLab on it.
+    opened = f"{hub.url}/services/projects/open/atlas"
+    page = iris.http.get(opened, timeout=60)
+    assert page.status_code == 200 and page.url == opened, page.text
+    assert "Atlas &lt;of&gt; regions" in page.text
+    assert hub.server("atlas-collab") is None
+    refused = iris.http.post(opened, data={}, timeout=60, allow_redirects=False)
+    assert refused.status_code == 403 and hub.server("atlas-collab") is None
+    xsrf = re.search(r'name="_xsrf" value="([^"]+)"', page.text)[1]
+    r = iris.http.post(opened, data={"_xsrf": html.unescape(xsrf)}, timeout=240, allow_redirects=False)
+    assert r.status_code == 303, r.text
+    assert r.headers["Location"] == "/user/atlas-collab/lab"
+    assert hub.server("atlas-collab")["ready"]
+    # Running: straight to it.
+    r = iris.http.get(opened, timeout=60, allow_redirects=False)
+    assert (r.status_code, r.headers["Location"]) == (302, "/user/atlas-collab/lab")
+
+    assert workspace.call("DELETE", "/projects/atlas/server", "iris").status_code == 204
+    assert workspace.call("DELETE", "/projects/atlas", "iris").status_code == 200
 
 
 def test_a_person_owns_at_most_max_projects_per_user(workspace):

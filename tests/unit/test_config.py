@@ -363,6 +363,7 @@ def test_projects_off_means_no_service_no_scope_no_nav_entry():
     assert not any(s.startswith("custom:projects") for s in c.JupyterHub.custom_scopes)
     assert not any("projects" in s for s in c.Spawner.server_token_scopes)
     assert "statcommons_projects_url" not in c.JupyterHub.template_vars
+    assert "statcommons_my_projects" not in c.JupyterHub.template_vars
 
 
 def test_server_token_lists_the_callers_projects():
@@ -379,6 +380,8 @@ def test_hub_pages_get_a_projects_entry_and_keep_the_signup_entries():
     assert c.JupyterHub.template_vars == {
         "statcommons_local_accounts": True,
         "statcommons_projects_url": "/stats/services/projects/",
+        # called by the hub with the logged-in user, for the home page's "Your projects"
+        "statcommons_my_projects": config.project_names.projects_of,
     }
     page = (config.Path(config.TEMPLATES) / "page.html").read_text()
     assert '{% extends "templates/page.html" %}' in page

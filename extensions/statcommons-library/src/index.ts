@@ -1,6 +1,7 @@
 /**
  * The StatCommons library extension's plugins: the Library side panel and item views,
- * and the notebook commands (submit to the library, run and schedule with the runner).
+ * the notebook commands (submit to the library, run and schedule with the runner) and
+ * "My projects" (the user's projects and their project servers).
  */
 import {
   ILayoutRestorer,
@@ -21,12 +22,13 @@ import { IMainMenu } from '@jupyterlab/mainmenu';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
-import { runIcon } from '@jupyterlab/ui-components';
+import { runIcon, usersIcon } from '@jupyterlab/ui-components';
 import { Widget } from '@lumino/widgets';
 import { libraryIcon } from './icons';
 import { errorText, ItemView } from './itemview';
 import { draftFromNotebook, IItem } from './model';
 import { Api, IPanelSettings, LibraryPanel } from './panel';
+import { ProjectsView } from './projects';
 import { jsonBody, requestAPI } from './request';
 import { RunsView, runNotebook, scheduleNotebook } from './runs';
 import { SubmitForm } from './submit';
@@ -40,6 +42,7 @@ export namespace CommandIDs {
   export const run = 'statcommons:run-notebook';
   export const schedule = 'statcommons:schedule-notebook';
   export const myRuns = 'statcommons:my-runs';
+  export const myProjects = 'statcommons:my-projects';
 }
 
 const api: Api = (endPoint, init) => requestAPI(endPoint, init);
@@ -187,6 +190,24 @@ const libraryPlugin: JupyterFrontEndPlugin<void> = {
       }
     });
 
+    let projectsWidget: MainAreaWidget<ProjectsView> | null = null;
+    commands.addCommand(CommandIDs.myProjects, {
+      label: 'My projects',
+      caption: 'Your projects: their folders, and their project servers to edit notebooks together',
+      icon: usersIcon,
+      execute: async () => {
+        if (!projectsWidget || projectsWidget.isDisposed) {
+          projectsWidget = new MainAreaWidget({ content: new ProjectsView({ api }) });
+          projectsWidget.id = 'statcommons-projects-widget';
+          projectsWidget.title.label = 'My projects';
+          projectsWidget.title.icon = usersIcon;
+          shell.add(projectsWidget, 'main');
+        }
+        shell.activateById(projectsWidget.id);
+        await projectsWidget.content.load();
+      }
+    });
+
     // Notebook commands: they act on the current notebook.
     // The notebook of a toolbar button (args.path), else the current one.
     const current = (args: { path?: unknown } = {}): NotebookPanel | null =>
@@ -274,6 +295,7 @@ const libraryPlugin: JupyterFrontEndPlugin<void> = {
     }
     if (launcher) {
       launcher.add({ command: CommandIDs.openLibrary, category: 'Other', rank: 0 });
+      launcher.add({ command: CommandIDs.myProjects, category: 'Other', rank: 1 });
     }
     if (mainMenu) {
       mainMenu.fileMenu.addGroup([{ command: CommandIDs.submit }], 40);

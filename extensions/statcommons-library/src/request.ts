@@ -1,7 +1,7 @@
 /**
  * The request layer: every call the extension makes goes to its own Jupyter server
  * (same origin, Jupyter's cookie and XSRF handling), under `statcommons/`. The server
- * extension forwards allowlisted calls to the library and runner services with the
+ * extension forwards allowlisted calls to the library, runner and projects services with the
  * server's own token, so no token is ever handled here.
  */
 import { URLExt } from '@jupyterlab/coreutils';
@@ -14,11 +14,12 @@ export interface IProblem {
 }
 
 /** Which backend a call was meant for, to name it in messages. */
-export type Backend = 'library' | 'runner' | 'workspace';
+export type Backend = 'library' | 'runner' | 'projects' | 'workspace';
 
 const NAMES: Record<Backend, string> = {
   library: 'The library service',
   runner: 'The notebook runner',
+  projects: 'The projects service',
   workspace: 'Your Jupyter server'
 };
 
@@ -63,7 +64,9 @@ export async function requestAPI<T>(
     ? 'runner'
     : endPoint.startsWith('library/')
       ? 'library'
-      : 'workspace';
+      : endPoint.startsWith('projects/')
+        ? 'projects'
+        : 'workspace';
   const url = URLExt.join(settings.baseUrl, 'statcommons', endPoint);
   let response: Response;
   try {

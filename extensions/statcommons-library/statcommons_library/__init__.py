@@ -1,5 +1,5 @@
 """StatCommons library extension: the JupyterLab side panel (prebuilt, under labextension/) and
-the server extension it talks to (proxy to the library and runner services, workspace copies)."""
+the server extension it talks to (proxy to the library, runner and projects services, workspace copies)."""
 
 try:
     from ._version import __version__
@@ -19,4 +19,4 @@ def _load_jupyter_server_extension(server_app):
     from .handlers import setup_handlers
 
     setup_handlers(server_app)
-    server_app.log.info("statcommons_library: library and runner proxy at /statcommons/")
+    server_app.log.info("statcommons_library: library, runner and projects proxy at /statcommons/")

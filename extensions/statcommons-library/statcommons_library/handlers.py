@@ -1,7 +1,8 @@
 """The server extension's HTTP handlers, under ``{base_url}statcommons/``.
 
-* ``statcommons/library/<path>`` and ``statcommons/runner/<path>``: a proxy to the library and
-  runner services for the browser, which talks only to its own server. The server adds its own
+* ``statcommons/library/<path>``, ``statcommons/runner/<path>`` and ``statcommons/projects/<path>``:
+  a proxy to the library, runner and projects services for the browser, which talks only to its
+  own server. The server adds its own
   ``JUPYTERHUB_API_TOKEN``, so no token ever reaches the browser; only the paths and methods of
   :mod:`.rules` are forwarded. Errors of the services (JSON ``{"status", "message"}``) come back
   as they are; a service that does not answer is a 502 that names it. Video ranges stream.
@@ -27,7 +28,7 @@ from traitlets.config import Configurable
 
 from . import rules, workspace
 
-NAMES = {"library": "library service", "runner": "notebook runner"}
+NAMES = {"library": "library service", "runner": "notebook runner", "projects": "projects service"}
 
 
 class StatCommonsServices(Configurable):
@@ -43,6 +44,11 @@ class StatCommonsServices(Configurable):
         "Defaults to $STATCOMMONS_RUNNER_URL, else the hub's proxy (see public_hub_url)."
     ).tag(config=True)
 
+    projects_url = Unicode(
+        help="Base URL of the projects service, such as http://127.0.0.1:8084/services/projects/. "
+        "Defaults to $STATCOMMONS_PROJECTS_URL, else the hub's proxy (see public_hub_url)."
+    ).tag(config=True)
+
     public_hub_url = Unicode(
         help="The hub's public URL (its proxy), used when the service URLs are not set. Defaults to "
         "$JUPYTERHUB_PUBLIC_HUB_URL or $JUPYTERHUB_PUBLIC_URL; when empty, the proxy is taken to be on "
@@ -50,6 +56,13 @@ class StatCommonsServices(Configurable):
     ).tag(config=True)
 
     timeout = Float(60.0, help="Seconds to wait for a service before answering 502.").tag(config=True)
+
+    start_timeout = Float(
+        300.0,
+        help="Seconds to wait for the projects service to start a project server (POST "
+        "api/projects/<name>/server) before answering 502: a start can take minutes when the image "
+        "is cold. Keep it above the service's own limit, so that its message reaches the browser.",
+    ).tag(config=True)
 
     @default("library_url")
     def _library_url(self):
@@ -59,13 +72,17 @@ class StatCommonsServices(Configurable):
     def _runner_url(self):
         return os.environ.get("STATCOMMONS_RUNNER_URL", "")
 
+    @default("projects_url")
+    def _projects_url(self):
+        return os.environ.get("STATCOMMONS_PROJECTS_URL", "")
+
     @default("public_hub_url")
     def _public_hub_url(self):
         return os.environ.get("JUPYTERHUB_PUBLIC_HUB_URL") or os.environ.get("JUPYTERHUB_PUBLIC_URL") or ""
 
     def base_url(self, service: str, request_host: str) -> str:
         """The service's base URL, ending in /."""
-        explicit = self.library_url if service == "library" else self.runner_url
+        explicit = {"library": self.library_url, "runner": self.runner_url, "projects": self.projects_url}[service]
         if explicit:
             return explicit.rstrip("/") + "/"
         hub = self.public_hub_url
@@ -126,7 +143,7 @@ class BaseHandler(APIHandler):
 
 
 class ProxyHandler(BaseHandler):
-    """``/statcommons/(library|runner)/<path>``: forwards allowlisted calls with the server's token."""
+    """``/statcommons/(library|runner|projects)/<path>``: forwards allowlisted calls with the server's token."""
 
     @tornado.web.authenticated
     async def get(self, service: str, path: str) -> None:
@@ -196,7 +213,7 @@ class ProxyHandler(BaseHandler):
             body=body,
             allow_nonstandard_methods=True,
             follow_redirects=False,
-            request_timeout=self.services.timeout,
+            request_timeout=self.services.start_timeout if rules.slow(service, path, method) else self.services.timeout,
             header_callback=on_header,
             streaming_callback=on_chunk,
         )
@@ -328,7 +345,7 @@ def setup_handlers(server_app) -> None:
     web_app.add_handlers(
         ".*$",
         [
-            (url_path_join(base, r"statcommons/(library|runner)/(.*)"), ProxyHandler),
+            (url_path_join(base, r"statcommons/(library|runner|projects)/(.*)"), ProxyHandler),
             (url_path_join(base, "statcommons/workspace/open-notebook"), OpenNotebookHandler),
             (url_path_join(base, "statcommons/workspace/projects"), ProjectsHandler),
             (url_path_join(base, "statcommons/workspace/add-dataset"), AddDatasetHandler),

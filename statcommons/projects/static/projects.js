@@ -84,4 +84,15 @@
 
   document.addEventListener("click", handle);
   document.addEventListener("submit", handle);
+
+  // Plain forms that take a while (open/<name>: starting a project server) say so while they do.
+  document.addEventListener("submit", (event) => {
+    const form = event.target;
+    if (!form.dataset || !form.dataset.pending) return;
+    const button = form.querySelector('button[type="submit"]');
+    if (button) {
+      button.disabled = true;
+      button.textContent = form.dataset.pending;
+    }
+  });
 })();

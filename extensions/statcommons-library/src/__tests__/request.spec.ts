@@ -66,4 +66,13 @@ describe('requestAPI', () => {
     expect(down.message).toMatch(/^Your Jupyter server did not answer/);
     expect(describeError(504, 'timeout', 'library')).toBe('The library service did not answer (504): timeout');
   });
+
+  it('names the projects service for calls under projects/', async () => {
+    const seen: string[] = [];
+    const body = '{"message": "there is no project \'x\' that you are a member of"}';
+    const error = await failure(requestAPI('projects/api/projects/x/server', { method: 'POST' }, settingsAnswering(404, body, seen)));
+    expect(seen).toEqual(['http://localhost/user/ana/statcommons/projects/api/projects/x/server']);
+    expect(error.backend).toBe('projects');
+    expect(error.message).toBe("The projects service answered 404: there is no project 'x' that you are a member of");
+  });
 });
