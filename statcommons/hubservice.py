@@ -17,7 +17,7 @@ import json
 from http.client import responses
 from typing import Any
 
-from jupyterhub.services.auth import HubOAuthenticated
+from jupyterhub.services.auth import HubOAuthCallbackHandler, HubOAuthenticated
 from tornado import web
 
 ERROR_SCHEMA = {
@@ -47,8 +47,25 @@ class ApiError(web.HTTPError):
         self.errors = errors
 
 
+class ServiceHubAuth:
+    """Use the HubOAuth the service made (its cache time, no tokens in URLs).
+
+    JupyterHub's mixin would otherwise take its own shared instance with the defaults. Every
+    handler of a service must use the same instance: it keeps the OAuth states of logins in
+    progress (where to go back to) in memory.
+    """
+
+    @property
+    def hub_auth(self):
+        return self.settings.get("hub_auth") or HubOAuthenticated.hub_auth.fget(self)
+
+
+class OAuthCallbackHandler(ServiceHubAuth, HubOAuthCallbackHandler):
+    """The end of a hub OAuth login, with the service's own HubOAuth."""
+
+
 @web.stream_request_body
-class JsonApiHandler(HubOAuthenticated, web.RequestHandler):
+class JsonApiHandler(ServiceHubAuth, HubOAuthenticated, web.RequestHandler):
     """The base of a service's API handlers; ``self.hub_user`` is the hub's model of the caller, or None."""
 
     max_body = 64 * 1024
@@ -61,12 +78,6 @@ class JsonApiHandler(HubOAuthenticated, web.RequestHandler):
         raise ApiError(405, f"{self.request.method} is not supported here")
 
     trace = query
-
-    @property
-    def hub_auth(self):
-        # The HubOAuth the service made (its cache time, no tokens in URLs); JupyterHub's mixin
-        # would otherwise use its own shared instance with the defaults.
-        return self.settings.get("hub_auth") or HubOAuthenticated.hub_auth.fget(self)
 
     def check_hub_user(self, model: dict) -> dict:
         # Scopes are checked per request, so that a missing scope is a 403 with a reason.

@@ -16,13 +16,13 @@ import signal
 import sys
 from pathlib import Path
 
-from jupyterhub.services.auth import HubOAuth, HubOAuthCallbackHandler
+from jupyterhub.services.auth import HubOAuth
 from jupyterhub.utils import url_path_join
 from tornado import web
 from tornado.httpserver import HTTPServer
 from tornado.log import enable_pretty_logging
 
-from ..hubservice import NotFoundHandler
+from ..hubservice import NotFoundHandler, OAuthCallbackHandler
 from . import api, pages
 from .core import Options, Projects
 from .hub import Hub
@@ -38,7 +38,7 @@ def handlers(prefix: str) -> list[tuple]:
 
     project = r"api/projects/([^/]+)"
     return [
-        (route("oauth_callback"), HubOAuthCallbackHandler),
+        (route("oauth_callback"), OAuthCallbackHandler),
         (route("api/openapi.json"), api.OpenAPIHandler),
         (route("api/projects"), api.ProjectsHandler),
         (route(project), api.ProjectHandler),

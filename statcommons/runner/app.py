@@ -17,13 +17,13 @@ import signal
 from pathlib import Path
 
 import docker
-from jupyterhub.services.auth import HubOAuth, HubOAuthCallbackHandler
+from jupyterhub.services.auth import HubOAuth
 from jupyterhub.utils import url_path_join
 from tornado import web
 from tornado.httpserver import HTTPServer
 from tornado.log import enable_pretty_logging
 
-from ..hubservice import NotFoundHandler
+from ..hubservice import NotFoundHandler, OAuthCallbackHandler
 from ..serverspec import parse_size
 from . import api
 from .executor import Executor, Options
@@ -57,7 +57,7 @@ def handlers(prefix: str) -> list[tuple]:
         return url_path_join(prefix, path)
 
     return [
-        (route("oauth_callback"), HubOAuthCallbackHandler),
+        (route("oauth_callback"), OAuthCallbackHandler),
         (route("api/openapi.json"), OpenAPIHandler),
         (route("api/runs"), api.RunsHandler),
         (route(r"api/runs/([^/]+)"), api.RunHandler),

@@ -5,7 +5,7 @@ from unittest import mock
 from jupyterhub.services.auth import HubOAuth
 from tornado import httputil, web
 
-from statcommons.hubservice import JsonApiHandler, NotFoundHandler
+from statcommons.hubservice import JsonApiHandler, NotFoundHandler, OAuthCallbackHandler
 
 
 def _handler(cls, app: web.Application):
@@ -17,7 +17,7 @@ def test_handlers_use_the_services_own_hub_auth():
     hub_auth = HubOAuth(api_token="secret-for-test", api_url="http://127.0.0.1:9/hub/api", cache_max_age=7)
     hub_auth.allow_token_in_url = False
     app = web.Application([], hub_auth=hub_auth)
-    for cls in (JsonApiHandler, NotFoundHandler):
+    for cls in (JsonApiHandler, NotFoundHandler, OAuthCallbackHandler):
         handler = _handler(cls, app)
         assert handler.hub_auth is hub_auth
         assert handler.hub_auth.cache_max_age == 7 and handler.hub_auth.allow_token_in_url is False

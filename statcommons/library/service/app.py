@@ -18,13 +18,13 @@ import sys
 import time
 from pathlib import Path
 
-from jupyterhub.services.auth import HubOAuth, HubOAuthCallbackHandler
+from jupyterhub.services.auth import HubOAuth
 from jupyterhub.utils import url_path_join
 from tornado import web
 from tornado.httpserver import HTTPServer
 from tornado.log import enable_pretty_logging
 
-from ...hubservice import NotFoundHandler
+from ...hubservice import NotFoundHandler, OAuthCallbackHandler
 from ...serverspec import parse_size
 from ..store import Store
 from . import api
@@ -50,7 +50,7 @@ def handlers(prefix: str) -> list[tuple]:
 
     item = r"api/items/([^/]+)"
     routes = [
-        (route("oauth_callback"), HubOAuthCallbackHandler),
+        (route("oauth_callback"), OAuthCallbackHandler),
         (route("api/openapi.json"), OpenAPIHandler),
         (route("api/items"), api.ItemsHandler),
         (route(item), api.ItemHandler),
