@@ -43,7 +43,7 @@ def test_no_server_error_and_no_response_outside_the_document(library, artifacts
             "--max-examples",
             "40",
             "--max-time",
-            "30",
+            "20",
             "--seed",
             "20261125",
             # One worker: with several threads, Python 3.11.7's ast.parse (which Hypothesis calls to

@@ -39,7 +39,7 @@ def test_no_server_error_and_no_response_outside_the_document(workspace, artifac
             "--max-examples",
             "15",
             "--max-time",
-            "25",
+            "15",
             "--seed",
             "20261125",
             "--workers",
