@@ -19,7 +19,7 @@ from .library.service.access import ADMIN, CUSTOM_SCOPES, READ, REVIEW, RUNS, SU
 from .projects import access as projects_access
 from .projects import names as project_names
 from .runner import access as runner_access
-from .serverspec import START_HOOK
+from .serverspec import START_HOOK, ulimits_text
 from .settings import (
     ROOT,
     SettingsError,
@@ -311,6 +311,18 @@ def _library(settings: dict, env: dict, ops: bool) -> tuple[dict, list[dict]]:
     return service, roles
 
 
+def _grant_every_user(roles: list[dict], scopes: list[str], what: str) -> list[dict]:
+    """A copy of ``roles`` whose ``user`` role (every user's) also has ``scopes``; ``what`` goes in its description."""
+    roles = [dict(role) for role in roles]
+    user_role = next((role for role in roles if role["name"] == "user"), None)
+    if user_role is None:
+        user_role = {"name": "user", "description": "Standard user privileges", "scopes": ["self"]}
+        roles.append(user_role)
+    user_role["scopes"] = [*user_role["scopes"], *scopes]
+    user_role["description"] = f"{user_role.get('description', 'Standard user privileges')}, and {what}"
+    return roles
+
+
 # Passed on to the runner when set: how it reaches the container engine, and a database URL with a password.
 _RUNNER_ENV = ("DOCKER_HOST", "CONTAINERS_CONF", "DOCKER_CERT_PATH", "DOCKER_TLS_VERIFY", "STATCOMMONS_RUNNER_DB")
 
@@ -323,7 +335,7 @@ def _runner(settings: dict, env: dict, roles: list[dict], ops: bool) -> tuple[di
     """
     runner, hub, library = settings["runner"], settings["hub"], settings["library"]
     engine = settings["engine"]
-    ulimits = ",".join(f"{k}={v}" for k, v in sorted(engine["ulimits"].items()))
+    ulimits = ulimits_text(engine["ulimits"])
     command = [
         sys.executable,
         "-m",
@@ -356,13 +368,7 @@ def _runner(settings: dict, env: dict, roles: list[dict], ops: bool) -> tuple[di
         "oauth_client_allowed_scopes": [runner_access.RUN, runner_access.ADMIN],
     }
     use = ["access:services!service=runner", runner_access.RUN]
-    roles = [dict(role) for role in roles]
-    user_role = next((role for role in roles if role["name"] == "user"), None)
-    if user_role is None:
-        user_role = {"name": "user", "description": "Standard user privileges", "scopes": ["self"]}
-        roles.append(user_role)
-    user_role["scopes"] = [*user_role["scopes"], *use]
-    user_role["description"] = user_role.get("description", "Standard user privileges") + ", and running notebooks"
+    roles = _grant_every_user(roles, use, "running notebooks")
     admins = {"name": "runner-admin", "description": "See and cancel every notebook run and schedule"}
     admins["scopes"] = [*use, runner_access.ADMIN]
     admins["users"] = list(settings["auth"]["admin_users"])
@@ -405,7 +411,7 @@ PROJECTS_SERVICE_SCOPES = {
 def _projects(settings: dict, env: dict, roles: list[dict], ops: bool) -> tuple[dict, list[dict]]:
     """The projects service, and the roles with its scopes added: every user uses, admins administer."""
     projects, hub, engine = settings["projects"], settings["hub"], settings["engine"]
-    ulimits = ",".join(f"{k}={v}" for k, v in sorted(engine["ulimits"].items()))
+    ulimits = ulimits_text(engine["ulimits"])
     proto = "https" if hub["ssl_cert"] else "http"
     command = [
         sys.executable,
@@ -435,13 +441,7 @@ def _projects(settings: dict, env: dict, roles: list[dict], ops: bool) -> tuple[
         "oauth_client_allowed_scopes": [projects_access.USE, projects_access.ADMIN],
     }
     use = ["access:services!service=projects", projects_access.USE]
-    roles = [dict(role) for role in roles]
-    user_role = next((role for role in roles if role["name"] == "user"), None)
-    if user_role is None:
-        user_role = {"name": "user", "description": "Standard user privileges", "scopes": ["self"]}
-        roles.append(user_role)
-    user_role["scopes"] = [*user_role["scopes"], *use]
-    user_role["description"] = user_role.get("description", "Standard user privileges") + ", and projects"
+    roles = _grant_every_user(roles, use, "projects")
     admins = {
         "name": "projects-admin",
         "description": "See and manage every project",

@@ -1,4 +1,4 @@
-"""What the APIs of StatCommons' hub services share: hub authentication, JSON errors, streamed bodies.
+"""What StatCommons' hub services share: hub authentication, JSON errors, streamed bodies, serving.
 
 :class:`JsonApiHandler` authenticates with the hub (a token, or the hub's OAuth cookie) in
 ``prepare`` without refusing anyone there, so each handler answers a missing scope with a 403
@@ -9,16 +9,24 @@ wrong (:class:`ApiError`, described for OpenAPI documents by :data:`ERROR_SCHEMA
 Bodies are streamed: past :attr:`JsonApiHandler.max_body` they are read and dropped, then
 refused with a 413. Answering before the body is read would make tornado drop the
 connection, which the proxy in front reports as a 503.
+
+:func:`service_hub_auth` makes a service's HubOAuth and :func:`serve` runs its application
+until the hub stops it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
+import os
+import signal
 from http.client import responses
 from typing import Any
 
-from jupyterhub.services.auth import HubOAuthCallbackHandler, HubOAuthenticated
+from jupyterhub.services.auth import HubOAuth, HubOAuthCallbackHandler, HubOAuthenticated
 from tornado import web
+from tornado.httpserver import HTTPServer
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -45,6 +53,33 @@ class ApiError(web.HTTPError):
         super().__init__(status, reason=None)
         self.message = message
         self.errors = errors
+
+
+def service_hub_auth(cache_max_age: float) -> HubOAuth:
+    """A service's HubOAuth: the hub's answer about a token kept ``cache_max_age`` seconds.
+
+    Tokens are taken from headers and the OAuth cookie only: tokens in URLs end up in logs
+    and browser history.
+    """
+    hub_auth = HubOAuth(api_url=os.environ.get("JUPYTERHUB_API_URL"), cache_max_age=cache_max_age)
+    hub_auth.allow_token_in_url = False
+    return hub_auth
+
+
+async def serve(
+    app: web.Application, *, default_url: str, prefix: str, max_body_size: int, log: logging.Logger
+) -> None:
+    """Serve ``app`` where the hub says (``JUPYTERHUB_SERVICE_URL``) until SIGINT or SIGTERM."""
+    bind = os.environ.get("JUPYTERHUB_SERVICE_URL", default_url)
+    host, port = bind.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)
+    server = HTTPServer(app, xheaders=True, max_body_size=max_body_size)
+    server.listen(int(port), host)
+    log.info("serving at %s%s", bind.rstrip("/"), prefix)
+    stop = asyncio.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        asyncio.get_running_loop().add_signal_handler(signum, stop.set)
+    await stop.wait()
+    server.stop()
 
 
 class ServiceHubAuth:
@@ -144,4 +179,3 @@ class NotFoundHandler(JsonApiHandler):
         raise ApiError(404, f"no such API endpoint: {self.request.path}")
 
     get = post = put = patch = delete = head = options = query = trace = _not_found
-

@@ -90,6 +90,17 @@ def parse_size(size: str | None) -> int | None:
     return int(float(match.group(1)) * _UNITS[match.group(2)])
 
 
+def ulimits_text(ulimits: dict[str, int]) -> str:
+    """{'nofile': 20000, 'nproc': 4096} -> 'nofile=20000,nproc=4096', as services take them on their command line."""
+    return ",".join(f"{name}={value}" for name, value in sorted(ulimits.items()))
+
+
+def parse_ulimits(text: str) -> dict[str, int]:
+    """The inverse of :func:`ulimits_text`."""
+    pairs = (part.split("=", 1) for part in text.split(",") if part)
+    return {name: int(value) for name, value in pairs}
+
+
 def safe_name(username: str) -> str:
     """A username as it may appear in a volume or container name (reversible escape)."""
     return escape(username, safe=_SAFE_NAME, escape_char="_")

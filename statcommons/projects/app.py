@@ -12,17 +12,16 @@ import argparse
 import asyncio
 import logging
 import os
-import signal
 import sys
 from pathlib import Path
 
 from jupyterhub.services.auth import HubOAuth
 from jupyterhub.utils import url_path_join
 from tornado import web
-from tornado.httpserver import HTTPServer
 from tornado.log import enable_pretty_logging
 
-from ..hubservice import NotFoundHandler, OAuthCallbackHandler
+from ..hubservice import NotFoundHandler, OAuthCallbackHandler, serve, service_hub_auth
+from ..serverspec import parse_ulimits
 from . import api, pages
 from .core import Options, Projects
 from .hub import Hub
@@ -51,8 +50,7 @@ def handlers(prefix: str) -> list[tuple]:
 
 
 def make_app(projects: Projects, *, prefix: str, hub_auth: HubOAuth | None = None) -> web.Application:
-    hub_auth = hub_auth or HubOAuth(api_url=os.environ.get("JUPYTERHUB_API_URL"), cache_max_age=10)
-    hub_auth.allow_token_in_url = False  # tokens in URLs end up in logs and browser history
+    hub_auth = hub_auth or service_hub_auth(cache_max_age=10)
     return web.Application(
         handlers(prefix),
         projects=projects,
@@ -67,16 +65,11 @@ def make_app(projects: Projects, *, prefix: str, hub_auth: HubOAuth | None = Non
     )
 
 
-def _ulimits(text: str) -> dict[str, int]:
-    pairs = (part.split("=", 1) for part in text.split(",") if part)
-    return {name: int(value) for name, value in pairs}
-
-
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m statcommons.projects", description=__doc__.splitlines()[0])
     parser.add_argument("--name-prefix", default="statcommons", help="prefix of container and volume names")
     parser.add_argument("--image", default="statcommons/lab:latest", help="the image of helper containers")
-    parser.add_argument("--ulimits", type=_ulimits, default={"nofile": 20000, "nproc": 4096})
+    parser.add_argument("--ulimits", type=parse_ulimits, default={"nofile": 20000, "nproc": 4096})
     parser.add_argument("--archive-folder", type=Path, required=True, help="where deleted projects are archived")
     parser.add_argument("--create-group", default=None, help="only this hub group's members create projects")
     parser.add_argument("--max-projects-per-user", type=int, default=20)
@@ -105,17 +98,8 @@ async def _serve(args: argparse.Namespace) -> None:
     projects = Projects(store, hub, options_from(args))
     prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/services/projects/")
     app = make_app(projects, prefix=prefix)
-    bind = os.environ.get("JUPYTERHUB_SERVICE_URL", "http://127.0.0.1:8084")
-    host, port = bind.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)
-    server = HTTPServer(app, xheaders=True, max_body_size=1024**2)
-    server.listen(int(port), host)
-    log.info("projects service at %s%s", bind.rstrip("/"), prefix)
-    stop = asyncio.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        asyncio.get_running_loop().add_signal_handler(signum, stop.set)
-    await stop.wait()
+    await serve(app, default_url="http://127.0.0.1:8084", prefix=prefix, max_body_size=1024**2, log=log)
     log.info("projects service stopping")
-    server.stop()
     store.close()
 
 

@@ -32,27 +32,7 @@ from urllib.parse import quote, urlsplit
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 
 from . import names
-
-
-class HubError(Exception):
-    """The hub (or a project server) refused or did not answer; ``status`` is the HTTP status (0: no answer)."""
-
-    def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
-def _message(error: HTTPClientError) -> str:
-    body = error.response.body if error.response is not None else b""
-    if body:
-        try:
-            data = json.loads(body)
-            if isinstance(data, dict) and data.get("message"):
-                return str(data["message"])
-        except ValueError:
-            pass
-    return error.message or str(error)
+from .hub import HubError, answer_message
 
 
 class ProjectServers:
@@ -97,7 +77,7 @@ class ProjectServers:
         except HTTPClientError as e:
             if e.code in allow:
                 return e.code, None
-            raise HubError(e.code, f"{method} {urlsplit(url).path}: {e.code} {_message(e)}") from None
+            raise HubError(e.code, f"{method} {urlsplit(url).path}: {e.code} {answer_message(e)}") from None
         except OSError as e:
             raise HubError(0, f"{method} {urlsplit(url).path}: no answer from {urlsplit(url).netloc}: {e}") from None
         try:
@@ -161,7 +141,7 @@ class ProjectServers:
             await AsyncHTTPClient().fetch(request)
         except HTTPClientError as e:
             if e.code != 599:  # 599: our own timeout, judged below
-                raise HubError(e.code, f"progress of {name}'s server: {e.code} {_message(e)}") from None
+                raise HubError(e.code, f"progress of {name}'s server: {e.code} {answer_message(e)}") from None
         except OSError as e:
             raise HubError(0, f"progress of {name}'s server: no answer from the hub: {e}") from None
         for event in events:

@@ -52,6 +52,13 @@ class ProjectError(Exception):
         self.errors = errors
 
 
+def _status_of(error: HubError) -> int:
+    """The status to answer when the hub (or a project server) refused: theirs for a 4xx, 503 when unreachable."""
+    if error.status in (0, 502, 503, 504):
+        return 503
+    return error.status if 400 <= error.status < 500 else 502
+
+
 def _field_error(status: int, path: str, message: str) -> ProjectError:
     return ProjectError(status, f"{path}: {message}", [{"path": path, "message": message}])
 
@@ -108,8 +115,7 @@ class Projects:
         try:
             return await getattr(self.hub, method)(*args)
         except HubError as e:
-            status = 503 if e.status in (0, 502, 503, 504) else (e.status if e.status < 500 else 502)
-            raise ProjectError(status, e.message) from None
+            raise ProjectError(_status_of(e), e.message) from None
 
     async def _member_names(self, project: str) -> list[str]:
         group = await self._hub("group", names.member_group(project))
@@ -416,12 +422,8 @@ class Projects:
     async def _collab(self, awaitable):
         try:
             return await awaitable
-        except Exception as e:  # collab.HubError: the hub or the server refused
-            status = getattr(e, "status", None)
-            if status is None:
-                raise
-            status = 503 if status in (0, 502, 503, 504) else (status if 400 <= status < 500 else 502)
-            raise ProjectError(status, f"the project server: {getattr(e, 'message', e)}") from None
+        except HubError as e:  # the hub or the project server refused
+            raise ProjectError(_status_of(e), f"the project server: {e.message}") from None
 
     async def start_server(self, caller: Caller, name: str) -> dict:
         await self._visible(caller, name)

@@ -9,7 +9,7 @@ from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 
 
 class HubError(Exception):
-    """The hub refused or did not answer; ``status`` is the HTTP status (0: no answer)."""
+    """The hub (or a project server) refused or did not answer; ``status`` is the HTTP status (0: no answer)."""
 
     def __init__(self, status: int, message: str):
         super().__init__(message)
@@ -17,7 +17,8 @@ class HubError(Exception):
         self.message = message
 
 
-def _message(error: HTTPClientError) -> str:
+def answer_message(error: HTTPClientError) -> str:
+    """The message of a refusal: the JSON body's ``message`` (as the hub and our services send it), else the reason."""
     body = error.response.body if error.response is not None else b""
     try:
         data = json.loads(body) if body else None
@@ -53,7 +54,7 @@ class Hub:
             if e.code in allow:
                 return e.code, None
             raise HubError(
-                e.code, f"the hub answered {method} {urlsplit(request.url).path} with {e.code}: {_message(e)}"
+                e.code, f"the hub answered {method} {urlsplit(request.url).path} with {e.code}: {answer_message(e)}"
             ) from None
         except OSError as e:
             raise HubError(0, f"the hub does not answer at {urlsplit(self.api).netloc}: {e}") from None

@@ -13,18 +13,16 @@ import argparse
 import asyncio
 import logging
 import os
-import signal
 from pathlib import Path
 
 import docker
 from jupyterhub.services.auth import HubOAuth
 from jupyterhub.utils import url_path_join
 from tornado import web
-from tornado.httpserver import HTTPServer
 from tornado.log import enable_pretty_logging
 
-from ..hubservice import NotFoundHandler, OAuthCallbackHandler
-from ..serverspec import parse_size
+from ..hubservice import NotFoundHandler, OAuthCallbackHandler, serve, service_hub_auth
+from ..serverspec import parse_size, parse_ulimits
 from . import api
 from .executor import Executor, Options
 from .openapi import openapi
@@ -71,8 +69,7 @@ def handlers(prefix: str) -> list[tuple]:
 
 
 def make_app(runner: Runner, scheduler: Scheduler, *, prefix: str, hub_auth: HubOAuth | None = None):
-    hub_auth = hub_auth or HubOAuth(api_url=os.environ.get("JUPYTERHUB_API_URL"), cache_max_age=60)
-    hub_auth.allow_token_in_url = False  # tokens in URLs end up in logs and browser history
+    hub_auth = hub_auth or service_hub_auth(cache_max_age=60)
     return web.Application(
         handlers(prefix),
         runner=runner,
@@ -83,11 +80,6 @@ def make_app(runner: Runner, scheduler: Scheduler, *, prefix: str, hub_auth: Hub
         cookie_secret=os.urandom(32),
         xsrf_cookies=False,  # HubOAuth checks XSRF for cookie-authenticated requests itself
     )
-
-
-def _ulimits(text: str) -> dict[str, int]:
-    pairs = (part.split("=", 1) for part in text.split(",") if part)
-    return {name: int(value) for name, value in pairs}
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -106,7 +98,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--name-prefix", default="statcommons", help="prefix of container and home volume names")
     parser.add_argument("--network", default="host", help="host, or the Docker network of users' servers")
-    parser.add_argument("--ulimits", type=_ulimits, default={"nofile": 20000, "nproc": 4096})
+    parser.add_argument("--ulimits", type=parse_ulimits, default={"nofile": 20000, "nproc": 4096})
     parser.add_argument("--shared-notebooks", type=Path, help="the folder shared_path items point into")
     parser.add_argument("--datasets", type=Path, help="the data sets folder mounted beside shared notebooks")
     parser.add_argument("--library-url", help="the library service, e.g. http://127.0.0.1:8082/services/library/")
@@ -169,17 +161,9 @@ async def _serve(args: argparse.Namespace) -> None:
     pruning = asyncio.create_task(_prune_daily(runner, args.keep_days)) if args.keep_days > 0 else None
     prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/services/runner/")
     app = make_app(runner, scheduler, prefix=prefix)
-    bind = os.environ.get("JUPYTERHUB_SERVICE_URL", "http://127.0.0.1:8083")
-    host, port = bind.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)
-    server = HTTPServer(app, xheaders=True, max_body_size=16 * 1024**2)
-    server.listen(int(port), host)
-    log.info("runner at %s%s: %s runs at a time, image %s", bind.rstrip("/"), prefix, args.concurrency, args.image)
-    stop = asyncio.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        asyncio.get_running_loop().add_signal_handler(signum, stop.set)
-    await stop.wait()
+    log.info("runner: %s runs at a time, image %s", args.concurrency, args.image)
+    await serve(app, default_url="http://127.0.0.1:8083", prefix=prefix, max_body_size=16 * 1024**2, log=log)
     log.info("runner stopping: running runs are retried at the next start")
-    server.stop()
     if pruning:
         pruning.cancel()
     scheduler.stop()

@@ -13,7 +13,6 @@ import argparse
 import asyncio
 import logging
 import os
-import signal
 import sys
 import time
 from pathlib import Path
@@ -21,10 +20,9 @@ from pathlib import Path
 from jupyterhub.services.auth import HubOAuth
 from jupyterhub.utils import url_path_join
 from tornado import web
-from tornado.httpserver import HTTPServer
 from tornado.log import enable_pretty_logging
 
-from ...hubservice import NotFoundHandler, OAuthCallbackHandler
+from ...hubservice import NotFoundHandler, OAuthCallbackHandler, serve, service_hub_auth
 from ...serverspec import parse_size
 from ..store import Store
 from . import api
@@ -84,9 +82,7 @@ def make_app(
     hub_auth: HubOAuth | None = None,
 ):
     """The application serving the catalogue in ``store`` under ``prefix``."""
-    hub_auth = hub_auth or HubOAuth(api_url=os.environ.get("JUPYTERHUB_API_URL"), cache_max_age=60)
-    # Tokens in URLs end up in logs and browser history: only headers and the OAuth cookie.
-    hub_auth.allow_token_in_url = False
+    hub_auth = hub_auth or service_hub_auth(cache_max_age=60)
     options = {
         "prefix": prefix,
         "hub_url": hub_url,
@@ -143,18 +139,10 @@ async def _serve(args: argparse.Namespace) -> None:
         max_notebook_size=parse_size(args.max_notebook_size),
         max_video_size=parse_size(args.max_video_size),
     )
-    bind = os.environ.get("JUPYTERHUB_SERVICE_URL", "http://127.0.0.1:8082")
-    host, port = bind.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)
     # Handlers stream bodies and set their own limit; this one only bounds what tornado accepts at all.
-    server = HTTPServer(app, xheaders=True, max_body_size=max(1024**3, 2 * parse_size(args.max_video_size)))
-    server.listen(int(port), host)
-    log.info("library service at %s%s", bind.rstrip("/"), prefix)
-    stop = asyncio.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        asyncio.get_running_loop().add_signal_handler(signum, stop.set)
-    await stop.wait()
+    max_body_size = max(1024**3, 2 * parse_size(args.max_video_size))
+    await serve(app, default_url="http://127.0.0.1:8082", prefix=prefix, max_body_size=max_body_size, log=log)
     log.info("library service stopping")
-    server.stop()
     store.close()
 
 
