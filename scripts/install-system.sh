@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the host packages StatCommons needs, when they are missing.
 #   scripts/install-system.sh base     python3-venv and npm, if missing
-#   scripts/install-system.sh engine   podman, runc, mmdebstrap (only if no Docker daemon answers)
+#   scripts/install-system.sh engine   podman, runc, mmdebstrap, slirp4netns (only if no Docker daemon answers)
 #   scripts/install-system.sh browser  Debian's chromium (browser tests)
 #   scripts/install-system.sh postgres PostgreSQL server (tests of the PostgreSQL store)
 # As root on Debian/Ubuntu it uses apt-get; otherwise it names what to install and exits 1.
@@ -20,6 +20,8 @@ case "${1:-engine}" in
     command -v podman >/dev/null || want+=(podman)
     command -v runc >/dev/null || [ -x /usr/sbin/runc ] || want+=(runc)
     command -v mmdebstrap >/dev/null || want+=(mmdebstrap)
+    # A network namespace per container (engine.network: slirp4netns, the default).
+    command -v slirp4netns >/dev/null || [ -x /usr/bin/slirp4netns ] || want+=(slirp4netns)
     ;;
   browser)
     command -v chromium >/dev/null || want+=(chromium)

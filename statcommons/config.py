@@ -14,6 +14,7 @@ from pathlib import Path
 
 import nativeauthenticator
 
+from . import network
 from .auth import refuse_collaboration_accounts
 from .library.service.access import ADMIN, CUSTOM_SCOPES, READ, REVIEW, RUNS, SUBMIT
 from .projects import access as projects_access
@@ -70,16 +71,21 @@ def update_proxy(c, settings: dict, root: Path = ROOT) -> None:
 def update_network(c, settings: dict) -> None:
     engine = settings["engine"]
     c.StatCommonsSpawner.network_mode = engine["network"]
-    if engine["network"] == "host":
-        # Everything on loopback: the hub API, the proxy API and every server.
-        c.JupyterHub.hub_ip = "127.0.0.1"
-        c.DockerSpawner.network_name = "host"
-        c.DockerSpawner.use_internal_ip = True  # no port publishing: the server binds its own port
-    else:
+    if engine["network"] == "bridge":
         c.JupyterHub.hub_ip = "0.0.0.0"
         c.JupyterHub.hub_connect_url = engine["hub_connect_url"]
         c.DockerSpawner.network_name = engine["bridge_network"]
         c.DockerSpawner.use_internal_ip = True
+        return
+    # The hub API, the proxy API and every server's published port are on the host's loopback.
+    c.JupyterHub.hub_ip = "127.0.0.1"
+    c.DockerSpawner.network_name = network.container_network(settings)
+    # No port publishing by DockerSpawner: in host mode the server binds its own port, in
+    # slirp4netns mode the spawner publishes it on a port of its choosing (StatCommonsSpawner.start).
+    c.DockerSpawner.use_internal_ip = True
+    if network.isolated(settings):
+        # From inside its own namespace a server reaches the host's loopback at the gateway.
+        c.Spawner.hub_connect_url = f"http://{network.host_from_container(settings)}:{settings['hub']['api_port']}"
 
 
 def update_spawner(c, settings: dict) -> None:
@@ -349,7 +355,7 @@ def _runner(settings: dict, env: dict, roles: list[dict], ops: bool) -> tuple[di
         f"--max-active-per-user={runner['max_active_per_user']}",
         f"--keep-days={runner['keep_days']}",
         f"--name-prefix={settings['servers']['name_prefix']}",
-        f"--network={'host' if engine['network'] == 'host' else engine['bridge_network']}",
+        f"--network={network.container_network(settings)}",
         f"--ulimits={ulimits}",
         f"--shared-notebooks={runner_folder(settings, 'shared_notebooks')}",
         f"--datasets={runner_folder(settings, 'datasets')}",

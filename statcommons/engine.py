@@ -141,6 +141,22 @@ def stop_podman_service(state: Path) -> None:
         pid_file.unlink(missing_ok=True)
 
 
+def check_network(settings: dict, eng: Engine) -> None:
+    """Refuse a network mode the engine cannot give (slirp4netns needs Podman and its helper)."""
+    if settings["engine"]["network"] != "slirp4netns":
+        return
+    if eng.kind != "podman":
+        raise EngineError(
+            "engine.network 'slirp4netns' (the default) needs Podman, and the engine is Docker: "
+            "set engine.network to 'bridge' (with engine.hub_connect_url) or 'host' in the settings"
+        )
+    if not shutil.which("slirp4netns"):
+        raise EngineError(
+            "engine.network 'slirp4netns' needs the slirp4netns program: install it "
+            "(apt-get install slirp4netns), or set engine.network to 'host'"
+        )
+
+
 def find_engine(settings: dict, state: Path, env: dict | None = None) -> Engine:
     """The engine to use, starting our Podman service when that is the one."""
     env = os.environ if env is None else env
@@ -153,11 +169,16 @@ def find_engine(settings: dict, state: Path, env: dict | None = None) -> Engine:
         env_conf = (
             {"CONTAINERS_CONF": env["CONTAINERS_CONF"]} if kind == "podman" and env.get("CONTAINERS_CONF") else {}
         )
-        return Engine(kind, explicit, env_conf)
+        return _checked(settings, Engine(kind, explicit, env_conf))
     if conf["kind"] in ("auto", "docker"):
         docker_host = f"unix://{DOCKER_SOCKET}"
         if ping(docker_host):
-            return Engine("docker", docker_host, {})
+            return _checked(settings, Engine("docker", docker_host, {}))
         if conf["kind"] == "docker":
             raise EngineError(f"no Docker daemon answers at {DOCKER_SOCKET}: start Docker, or set engine.kind: auto")
-    return start_podman_service(state, conf["ulimits"])
+    return _checked(settings, start_podman_service(state, conf["ulimits"]))
+
+
+def _checked(settings: dict, eng: Engine) -> Engine:
+    check_network(settings, eng)
+    return eng

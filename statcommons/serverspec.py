@@ -20,10 +20,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 from escapism import escape
 
+from . import network
 from .projects import names
 
 HOME = "/home/jovyan"
@@ -148,14 +148,13 @@ def project_mount(settings: dict, project: str) -> Mount:
 def service_urls(settings: dict) -> dict[str, str]:
     """The base URL of each enabled StatCommons service as a server reaches it, by environment variable.
 
-    In host network mode a server shares the host's loopback, so it talks to each service's own
-    port directly: ``http://127.0.0.1:<port><base_url>services/<name>/``.  In bridge mode it uses
-    the same path on the host of ``engine.hub_connect_url``.
+    A server talks to each service's own port directly, at the address where it reaches the
+    host (:func:`statcommons.network.host_from_container`: the host's loopback in host mode, the
+    slirp4netns gateway in its own namespace, the host of ``engine.hub_connect_url`` in bridge
+    mode): ``http://<host>:<port><base_url>services/<name>/``.
     """
-    engine, base_url = settings["engine"], settings["hub"]["base_url"]
-    host = "127.0.0.1"
-    if engine["network"] == "bridge" and engine.get("hub_connect_url"):
-        host = urlsplit(engine["hub_connect_url"]).hostname or host
+    base_url = settings["hub"]["base_url"]
+    host = network.host_from_container(settings)
     if ":" in host:
         host = f"[{host}]"
     urls = {}

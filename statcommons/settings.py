@@ -16,6 +16,7 @@ from typing import Any
 import jsonschema
 import yaml
 
+from . import network
 from .schematext import allowed
 from .serverspec import parse_size
 
@@ -85,7 +86,12 @@ SCHEMA: dict[str, Any] = _obj(
                     "default": None,
                     "description": "a URL such as unix:///var/run/docker.sock",
                 },
-                "network": {"enum": ["host", "bridge"], "default": "host"},
+                "network": {"enum": ["slirp4netns", "host", "bridge"], "default": "slirp4netns"},
+                "slirp4netns_cidr": {
+                    "type": "string",
+                    "default": "100.64.7.0/24",
+                    "description": "an IPv4 network outside 10/8, 172.16/12 and 192.168/16, such as 100.64.7.0/24",
+                },
                 "bridge_network": {"type": "string", "minLength": 1, "default": "statcommons"},
                 "hub_connect_url": {
                     "type": ["string", "null"],
@@ -327,6 +333,9 @@ def validate(data: Any, source: str = "settings") -> dict:
                 raise SettingsError(f"{source}: auth.oidc.{key}: missing: required when auth.type is 'oidc'")
     if settings["engine"]["network"] == "bridge" and not settings["engine"]["hub_connect_url"]:
         raise SettingsError(f"{source}: engine.hub_connect_url: missing: required when engine.network is 'bridge'")
+    cidr = settings["engine"]["slirp4netns_cidr"]
+    if (problem := network.cidr_problem(cidr)) is not None:
+        raise SettingsError(f"{source}: engine.slirp4netns_cidr: {cidr!r} is not allowed: {problem}")
     if bool(settings["hub"]["ssl_cert"]) != bool(settings["hub"]["ssl_key"]):
         raise SettingsError(f"{source}: hub.ssl_cert and hub.ssl_key: give both or neither")
     _check_runner(settings, source)

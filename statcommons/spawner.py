@@ -27,9 +27,10 @@ from jupyterhub import orm
 from jupyterhub.utils import random_port
 from tornado import web
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
-from traitlets import Dict, Enum, Float, Unicode, default
+from traitlets import Dict, Enum, Float, Integer, Unicode, default
 
 from .engine import is_podman
+from .network import CONTAINER_PORT
 from .projects import names, volumes
 from .serverspec import PROJECTS_MOUNT, ServerSpec, UserOptionsError, project_server_spec, server_spec
 
@@ -64,13 +65,21 @@ class StatCommonsSpawner(DockerSpawner):
     ).tag(config=True)
 
     network_mode = Enum(
-        ["host", "bridge"],
-        default_value="host",
-        help="""host: each server on its own free loopback port in the host's network
-        (single machine, trial); bridge: servers on a Docker network (production).""",
+        ["slirp4netns", "host", "bridge"],
+        default_value="slirp4netns",
+        help="""slirp4netns: each server in its own network namespace, its port published on a
+        free port of the host's loopback (Podman); host: each server on its own free loopback
+        port in the host's network (single machine, trial); bridge: servers on a Docker network
+        (production). See statcommons.network.""",
     ).tag(config=True)
 
-    loopback_ip = Unicode("127.0.0.1", help="Address servers listen on in host network mode.").tag(config=True)
+    loopback_ip = Unicode(
+        "127.0.0.1", help="Address of the host where servers listen (host mode) or are published (slirp4netns)."
+    ).tag(config=True)
+
+    host_port = Integer(
+        0, help="The host port a server's port is published on (slirp4netns mode); chosen at each start."
+    )
 
     ready_check_interval = Float(
         0.05,
@@ -143,6 +152,16 @@ class StatCommonsSpawner(DockerSpawner):
         if self.network_mode == "host":
             self.ip = self.loopback_ip
             self.port = random_port()
+        elif self.network_mode == "slirp4netns":
+            # Inside its own namespace the server listens on every interface of that namespace;
+            # only its port is published, on the host's loopback.
+            self.ip = "0.0.0.0"
+            self.port = CONTAINER_PORT
+            self.host_port = random_port()
+            self.extra_host_config = {
+                **self.extra_host_config,
+                "port_bindings": {CONTAINER_PORT: (self.loopback_ip, self.host_port)},
+            }
         self._progress = [f"Starting a {spec.profile} server from {spec.image}"]
         await self.ensure_volumes(spec)
         ip, port = await super().start()
@@ -233,15 +252,25 @@ class StatCommonsSpawner(DockerSpawner):
     async def get_ip_and_port(self):
         if self.network_mode == "host":
             return self.loopback_ip, self.port
+        if self.network_mode == "slirp4netns":
+            return self.loopback_ip, self.host_port
         return await super().get_ip_and_port()
 
     def get_state(self):
         state = super().get_state()
         if self.object_id and self.network_mode == "host":
             state["port"] = self.port
+        if self.object_id and self.network_mode == "slirp4netns" and self.host_port:
+            state["host_port"] = self.host_port
         return state
 
     def load_state(self, state):
         super().load_state(state)
         if state.get("port"):
             self.port = state["port"]
+        if state.get("host_port"):
+            self.host_port = state["host_port"]
+
+    def clear_state(self):
+        super().clear_state()
+        self.host_port = 0

@@ -97,7 +97,11 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         "--max-active-per-user", type=int, default=20, help="queued or running runs one user may have at a time"
     )
     parser.add_argument("--name-prefix", default="statcommons", help="prefix of container and home volume names")
-    parser.add_argument("--network", default="host", help="host, or the Docker network of users' servers")
+    parser.add_argument(
+        "--network",
+        default="host",
+        help="the engine's network mode of runs, as users' servers get it (slirp4netns:..., host, or a Docker network)",
+    )
     parser.add_argument("--ulimits", type=parse_ulimits, default={"nofile": 20000, "nproc": 4096})
     parser.add_argument("--shared-notebooks", type=Path, help="the folder shared_path items point into")
     parser.add_argument("--datasets", type=Path, help="the data sets folder mounted beside shared notebooks")

@@ -3,7 +3,8 @@
 Each run gets a container named ``<prefix>-runner.<id>`` (a dot never appears in a user's
 container name, so the two cannot collide), labelled with the runner's prefix, running as
 uid 1000 (never root) with every capability dropped, no new privileges, the engine's
-ulimits, the run's memory limit (swap included) and the network of users' servers. What it
+ulimits, the run's memory limit (swap included) and the network of users' servers (by default
+a network namespace of its own: its kernel's ports are out of everyone else's reach). What it
 sees:
 
 * a user's own notebook (``path``): that user's home volume at ``/home/jovyan``, and nothing

@@ -78,12 +78,16 @@ def test_signup_approval_spawn_and_persistent_home(make_hub):
 
     assert put_notebook(ana, token).status_code == 201
     [container] = hub.containers()
-    assert container.attrs["HostConfig"]["NetworkMode"] == "host"
+    # A network namespace of its own; only the server's port is published, on the host's loopback.
+    assert container.attrs["HostConfig"]["NetworkMode"] == "slirp4netns"
+    [binding] = container.attrs["HostConfig"]["PortBindings"]["8888/tcp"]
+    assert binding["HostIp"] == "127.0.0.1"
+    assert server["url"] == "/user/ana/"
     assert container.attrs["HostConfig"]["Memory"] == 4 * 1024**3
     uid = container.exec_run(["stat", "-c", "%u:%g", "/home/jovyan"]).output.decode().strip()
     assert uid == "1000:100"
     assert container.exec_run(["id", "-u"]).output.decode().strip() == "1000"
-    assert container.attrs["HostConfig"]["CapDrop"]  # no capabilities to abuse on the host network
+    assert container.attrs["HostConfig"]["CapDrop"]  # no capabilities to abuse
     status = container.exec_run(["grep", "NoNewPrivs", "/proc/1/status"]).output.decode()
     assert status.split()[-1] == "1"
 

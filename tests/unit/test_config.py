@@ -48,12 +48,32 @@ def test_proxy_from_project_node_modules(tmp_path):
     assert c.ConfigurableHTTPProxy.api_url == "http://127.0.0.1:8001"
 
 
-def test_host_network_is_loopback_only():
+def test_default_network_is_a_namespace_per_container():
     c = Config()
     config.update_network(c, validate({}))
     assert c.JupyterHub.hub_ip == "127.0.0.1"
+    assert c.StatCommonsSpawner.network_mode == "slirp4netns"
+    assert c.DockerSpawner.network_name == "slirp4netns:allow_host_loopback=true,cidr=100.64.7.0/24"
+    # Servers reach the hub's API through the namespace's gateway to the host's loopback.
+    assert c.Spawner.hub_connect_url == "http://100.64.7.2:8081"
+    assert "hub_connect_url" not in c.JupyterHub
+
+
+def test_slirp4netns_network_of_another_cidr():
+    c = Config()
+    settings = validate({"engine": {"slirp4netns_cidr": "100.80.0.0/16"}, "hub": {"api_port": 9081}})
+    config.update_network(c, settings)
+    assert c.DockerSpawner.network_name == "slirp4netns:allow_host_loopback=true,cidr=100.80.0.0/16"
+    assert c.Spawner.hub_connect_url == "http://100.80.0.2:9081"
+
+
+def test_host_network_is_loopback_only():
+    c = Config()
+    config.update_network(c, validate({"engine": {"network": "host"}}))
+    assert c.JupyterHub.hub_ip == "127.0.0.1"
     assert c.DockerSpawner.network_name == "host"
     assert c.StatCommonsSpawner.network_mode == "host"
+    assert "hub_connect_url" not in c.Spawner
 
 
 def test_bridge_network():
@@ -227,7 +247,13 @@ def test_runner_is_hub_managed_with_the_engine_and_the_settings():
     service = {s["name"]: s for s in c.JupyterHub.services}["runner"]
     assert service["url"] == "http://127.0.0.1:9124"
     assert service["command"][:3] == [sys.executable, "-m", "statcommons.runner"]
-    for option in ("--concurrency=3", "--time-limit=60", "--mem-limit=1G", "--name-prefix=sc", "--network=host"):
+    for option in (
+        "--concurrency=3",
+        "--time-limit=60",
+        "--mem-limit=1G",
+        "--name-prefix=sc",
+        "--network=slirp4netns:allow_host_loopback=true,cidr=100.64.7.0/24",
+    ):
         assert option in service["command"]
     assert "--library-url=http://127.0.0.1:8082/services/library/" in service["command"]
     for option in ("--cpu-limit=1", "--max-active-per-user=20", "--keep-days=90"):

@@ -24,3 +24,17 @@ def test_no_engine_at_all(tmp_path, monkeypatch):
     monkeypatch.setattr(engine, "ping", lambda *a, **k: False)
     with pytest.raises(engine.EngineError, match="install podman and runc"):
         engine.find_engine(validate({}), tmp_path, env={})
+
+
+def test_slirp4netns_needs_podman():
+    docker_engine = engine.Engine("docker", "unix:///var/run/docker.sock", {})
+    with pytest.raises(engine.EngineError, match="needs Podman.*set engine.network to 'bridge'"):
+        engine.check_network(validate({}), docker_engine)
+    engine.check_network(validate({"engine": {"network": "host"}}), docker_engine)
+
+
+def test_slirp4netns_needs_its_program(monkeypatch):
+    monkeypatch.setattr(engine.shutil, "which", lambda name: None)
+    podman = engine.Engine("podman", "unix:///tmp/podman.sock", {})
+    with pytest.raises(engine.EngineError, match="apt-get install slirp4netns"):
+        engine.check_network(validate({}), podman)

@@ -115,7 +115,16 @@ def test_no_projects_no_project_mounts(settings):
     assert not [m for m in server_spec(settings, "bob").mounts if "project" in m.volume]
 
 
-def test_service_urls_in_host_mode(settings):
+def test_service_urls_in_a_namespace_of_its_own_go_through_the_gateway(settings):
+    assert service_urls(settings) == {
+        "STATCOMMONS_LIBRARY_URL": "http://100.64.7.2:8082/services/library/",
+        "STATCOMMONS_RUNNER_URL": "http://100.64.7.2:8083/services/runner/",
+        "STATCOMMONS_PROJECTS_URL": "http://100.64.7.2:8084/services/projects/",
+    }
+
+
+def test_service_urls_in_host_mode():
+    settings = validate({"engine": {"network": "host"}})
     assert service_urls(settings) == {
         "STATCOMMONS_LIBRARY_URL": "http://127.0.0.1:8082/services/library/",
         "STATCOMMONS_RUNNER_URL": "http://127.0.0.1:8083/services/runner/",

@@ -42,7 +42,8 @@ def test_defaults_are_complete():
         "ssl_cert": None,
         "ssl_key": None,
     }
-    assert loaded["engine"]["network"] == "host"
+    assert loaded["engine"]["network"] == "slirp4netns"
+    assert loaded["engine"]["slirp4netns_cidr"] == "100.64.7.0/24"
     assert set(loaded["profiles"]) == {"python", "r"}
     assert loaded["culler"]["enabled"] is True
 
