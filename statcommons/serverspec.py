@@ -165,6 +165,12 @@ def service_urls(settings: dict) -> dict[str, str]:
     return urls
 
 
+def links_environment(settings: dict) -> dict[str, str]:
+    """What a server's content links need: the origins of ``servers.git_origins`` (space-separated)."""
+    origins = settings["servers"].get("git_origins") or []
+    return {"STATCOMMONS_GIT_ORIGINS": " ".join(o.rstrip("/") for o in origins)} if origins else {}
+
+
 def server_spec(
     settings: dict, username: str, user_options: dict | None = None, projects: Iterable[str] = ()
 ) -> ServerSpec:
@@ -184,7 +190,7 @@ def server_spec(
         mounts=tuple(mounts),
         mem_limit=parse_size(profile.get("mem_limit")),
         cpu_limit=profile.get("cpu_limit"),
-        environment={"STATCOMMONS_PROFILE": name, **service_urls(settings)},
+        environment={"STATCOMMONS_PROFILE": name, **service_urls(settings), **links_environment(settings)},
     )
 
 
@@ -203,7 +209,12 @@ def project_server_spec(settings: dict, project: str, user_options: dict | None 
         mounts=(mount, *shared_mounts(settings)),
         mem_limit=parse_size(profile.get("mem_limit")),
         cpu_limit=profile.get("cpu_limit"),
-        environment={"STATCOMMONS_PROFILE": name, "STATCOMMONS_PROJECT": project, **service_urls(settings)},
+        environment={
+            "STATCOMMONS_PROFILE": name,
+            "STATCOMMONS_PROJECT": project,
+            **service_urls(settings),
+            **links_environment(settings),
+        },
         workdir=mount.target,
         project=project,
     )

@@ -173,6 +173,15 @@ SCHEMA: dict[str, Any] = _obj(
                     "default": "statcommons",
                     "description": "lowercase letters, digits and -",
                 },
+                "git_origins": {
+                    "type": "array",
+                    "items": {
+                        "type": "string",
+                        "pattern": r"^https?://[^/@\s]+/?$",
+                        "description": "an origin such as https://github.com or http://git.example.org:8080",
+                    },
+                    "default": [],
+                },
             }
         ),
         "culler": _obj(

@@ -201,3 +201,13 @@ def test_member_groups_count_only_when_the_projects_service_made_them():
     assert names.project_of_group("project-survey", {}) is None
     assert names.project_of_group("project-survey", {names.GROUP_PROPERTY: "census"}) is None
     assert names.project_of_group("project-Bad", {names.GROUP_PROPERTY: "Bad"}) is None
+
+
+def test_servers_get_the_git_origins_of_the_settings():
+    settings = validate({"servers": {"git_origins": ["https://github.com", "http://git.example.org:8080/"]}})
+    environment = server_spec(settings, "ana").environment
+    assert environment["STATCOMMONS_GIT_ORIGINS"] == "https://github.com http://git.example.org:8080"
+    assert project_server_spec(settings, "census").environment["STATCOMMONS_GIT_ORIGINS"] == (
+        environment["STATCOMMONS_GIT_ORIGINS"]
+    )
+    assert "STATCOMMONS_GIT_ORIGINS" not in server_spec(validate({}), "ana").environment

@@ -8,6 +8,7 @@
   as they are; a service that does not answer is a 502 that names it. Video ranges stream.
 * ``statcommons/workspace/...``: copies into the home (tutorials, datasets), done here in the
   container rather than in the browser, see :mod:`.workspace`.
+* ``git-pull``: nbgitpuller's links, checked first (:mod:`.gitpull`, :mod:`.links`).
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from tornado.httputil import HTTPHeaders
 from traitlets import Float, Unicode, default
 from traitlets.config import Configurable
 
-from . import rules, workspace
+from . import links, rules, workspace
+from .gitpull import setup_gitpull
 
 NAMES = {"library": "library service", "runner": "notebook runner", "projects": "projects service"}
 
@@ -287,6 +289,10 @@ class OpenNotebookHandler(WorkspaceHandler):
             created = await asyncio.to_thread(workspace.write_new, self.home, path, response.body)
             return {"path": str(path), "created": created, "how": "attached"}
         if notebook.get("repository"):
+            try:
+                links.check_origin(notebook["repository"], await self.settings["statcommons_git_origins"]())
+            except links.LinkRefused as e:
+                raise workspace.WorkspaceError(e.status, e.message) from None
             path, created = await asyncio.to_thread(self.pull, notebook)
             return {"path": path, "created": created, "how": "repository"}
         raise workspace.WorkspaceError(409, f"{item['id']!r} does not say where its notebook is")
@@ -300,7 +306,10 @@ class OpenNotebookHandler(WorkspaceHandler):
         folder = repository.rsplit("/", 1)[-1]
         file = workspace._relative(notebook["path"], "notebook path")
         folder_path = workspace._relative(folder, "repository name")
-        target = self.home / folder_path
+        try:
+            target = links.target(self.home, str(folder_path))
+        except links.LinkRefused as e:
+            raise workspace.WorkspaceError(e.status, e.message) from None
         existed = (target / file).exists()
         try:
             for _line in GitPuller(repository, str(target), branch=notebook.get("branch") or None).pull():
@@ -340,7 +349,9 @@ class AddDatasetHandler(WorkspaceHandler):
 
 def setup_handlers(server_app) -> None:
     web_app = server_app.web_app
-    web_app.settings["statcommons_services"] = StatCommonsServices(parent=server_app)
+    services = StatCommonsServices(parent=server_app)
+    web_app.settings["statcommons_services"] = services
+    setup_gitpull(server_app, services.library_url)
     base = web_app.settings["base_url"]
     web_app.add_handlers(
         ".*$",

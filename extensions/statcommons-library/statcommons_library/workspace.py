@@ -10,6 +10,8 @@ import os
 import shutil
 from pathlib import Path, PurePosixPath
 
+from . import links
+
 
 class WorkspaceError(Exception):
     """A request that cannot be met; ``status`` is the HTTP status to answer with."""
@@ -48,10 +50,19 @@ def attached_path(item_id: str, file_name: str) -> PurePosixPath:
     return PurePosixPath("tutorials", item_id, file_name)
 
 
+def _checked(home: Path, relative: PurePosixPath) -> Path:
+    """``home/relative`` when a link may write there (:func:`.links.target`); WorkspaceError otherwise."""
+    try:
+        return links.target(home, str(relative))
+    except links.LinkRefused as e:
+        raise WorkspaceError(e.status, e.message) from None
+
+
 def write_new(home: Path, relative: PurePosixPath, content: bytes) -> bool:
     """Write ``content`` at ``home/relative`` unless a file is there; True when written."""
-    target = home / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
+    _checked(home, relative.parent)
+    (home / relative.parent).mkdir(parents=True, exist_ok=True)
+    target = _checked(home, relative)  # again, now that the folders exist: none may be a link out
     try:
         with open(target, "xb") as out:  # exclusive: never replaces the user's copy
             out.write(content)
@@ -68,6 +79,7 @@ def copy_shared_notebook(home: Path, shared_path: str) -> tuple[PurePosixPath, b
     """
     target = tutorial_path(shared_path)
     source = home / shared_path
+    _checked(home, target)
     if (home / target).exists():
         return target, False
     if not source.is_file():
