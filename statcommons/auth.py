@@ -1,11 +1,13 @@
 """Local accounts with sign-up and admin approval, and the first admin's bootstrap.
 
 :class:`SignupAuthenticator` is NativeAuthenticator (bcrypt-hashed passwords,
-a sign-up form, an approval page for admins at ``/hub/authorize``) plus one
-thing it lacks: at first start every configured admin gets an approved
+a sign-up form, an approval page for admins at ``/hub/authorize``) plus two
+things it lacks: at first start every configured admin gets an approved
 account whose password comes from ``STATCOMMONS_ADMIN_PASSWORD`` or is
-generated, printed once and written to a file only root can read.  There is
-never a known default password.  :func:`refuse_collaboration_accounts` keeps
+generated, printed once and written to a file only root can read (there is
+never a known default password); and approving, un-approving or discarding an
+account takes a POST with the page's XSRF token, never a GET
+(:mod:`statcommons.approval`).  :func:`refuse_collaboration_accounts` keeps
 every authenticator from logging anyone in as a project's collaboration account.
 """
 
@@ -21,6 +23,7 @@ from nativeauthenticator import NativeAuthenticator
 from nativeauthenticator.orm import UserInfo
 from traitlets import Unicode
 
+from . import approval
 from .projects import names
 
 
@@ -38,7 +41,7 @@ def refuse_collaboration_accounts(authenticator, handler, auth_model: dict | Non
 
 
 class SignupAuthenticator(NativeAuthenticator):
-    """NativeAuthenticator with a safe admin bootstrap."""
+    """NativeAuthenticator with a safe admin bootstrap and approval by POST only."""
 
     initial_password_file = Unicode(
         "",
@@ -49,6 +52,11 @@ class SignupAuthenticator(NativeAuthenticator):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.bootstrap_admins()
+
+    def get_handlers(self, app):
+        """NativeAuthenticator's pages, with its approval and discard handlers replaced by ours."""
+        native = [(route, handler) for route, handler in super().get_handlers(app) if route not in approval.HANDLERS]
+        return native + list(approval.HANDLERS.items())
 
     def bootstrap_admins(self, env: dict | None = None) -> None:
         env = os.environ if env is None else env

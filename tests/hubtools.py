@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import random
+import re
 import secrets
 import signal
 import socket
@@ -18,7 +19,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urljoin
+from urllib.parse import quote, urljoin
 
 import docker
 import requests
@@ -240,6 +241,23 @@ class Person:
         xsrf = self._xsrf("/hub/home")
         data = {**kwargs.pop("data", {}), "_xsrf": xsrf}
         return self.http.post(f"{self.hub.url}/hub{path}", data=data, timeout=120, **kwargs)
+
+    def approve(self, name: str) -> requests.Response:
+        """As an admin, approve ``name`` as the Authorize button of ``/hub/authorize`` does.
+
+        A form POST with the page's XSRF token: a GET changes nothing (statcommons/approval.py).
+        """
+        page = self.http.get(f"{self.hub.url}/hub/authorize", timeout=30)
+        page.raise_for_status()
+        xsrf = re.search(r'name="_xsrf" value="([^"]+)"', page.text)
+        assert xsrf, f"no XSRF token on {page.url} (logged in as an admin?)"
+        r = self.http.post(
+            f"{self.hub.url}/hub/authorize/{quote(name, safe='')}",
+            data={"action": "authorize", "_xsrf": xsrf.group(1)},
+            timeout=30,
+        )
+        r.raise_for_status()
+        return r
 
     def new_token(self) -> str:
         xsrf = self._xsrf("/hub/token")

@@ -27,7 +27,7 @@ def admin(hub) -> Person:
 def approved_person(hub, name) -> Person:
     person = Person(hub, name)
     person.sign_up()
-    admin(hub).http.get(f"{hub.url}/hub/authorize/{name}", timeout=30)
+    admin(hub).approve(name)
     person.log_in()
     assert person.logged_in
     return person
@@ -64,7 +64,7 @@ def test_signup_approval_spawn_and_persistent_home(make_hub):
     assert not ana.logged_in
     assert "User ana has not been authorized by an administrator yet." in refused.text
 
-    admin(hub).http.get(f"{hub.url}/hub/authorize/ana", timeout=30)
+    admin(hub).approve("ana")
     ana.log_in()
     assert ana.logged_in
 

@@ -42,7 +42,7 @@ def reader(library) -> Person:
     admin.log_in()
     person = Person(hub, "page-reader")
     person.sign_up()
-    admin.http.get(f"{hub.url}/hub/authorize/{person.name}", timeout=30).raise_for_status()
+    admin.approve(person.name)
     person.log_in()
     assert person.logged_in
     return person

@@ -19,7 +19,7 @@ def erin(workspace) -> Person:
     person.sign_up()
     admin = Person(workspace.hub, "admin", workspace.hub.admin_password)
     admin.log_in()
-    admin.http.get(f"{workspace.hub.url}/hub/authorize/erin", timeout=30)
+    admin.approve("erin")
     workspace.user("bob")
     return person
 

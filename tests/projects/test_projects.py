@@ -270,7 +270,7 @@ def test_members_open_the_project_server_from_the_hub_home_page(workspace, surve
     iris.sign_up()
     admin = Person(hub, "admin", hub.admin_password)
     admin.log_in()
-    admin.http.get(f"{hub.url}/hub/authorize/iris", timeout=30).raise_for_status()
+    admin.approve("iris")
     iris.log_in()
     assert iris.logged_in
     home = iris.http.get(f"{hub.url}/hub/home", timeout=30).text
@@ -386,7 +386,7 @@ def test_collaboration_accounts_are_for_the_projects_service_only(workspace):
     mallory.sign_up()
     admin = Person(workspace.hub, "admin", workspace.hub.admin_password)
     admin.log_in()
-    admin.http.get(f"{workspace.hub.url}/hub/authorize/mallory-collab", timeout=30)
+    admin.approve("mallory-collab")
     mallory.log_in()
     assert not mallory.logged_in
     # A hub account in the collaboration group gets a project server only for a project that exists.
