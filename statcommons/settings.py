@@ -17,6 +17,7 @@ import jsonschema
 import yaml
 
 from . import network
+from .projects import names
 from .schematext import allowed
 from .serverspec import parse_size
 
@@ -349,7 +350,20 @@ def validate(data: Any, source: str = "settings") -> dict:
         raise SettingsError(f"{source}: hub.ssl_cert and hub.ssl_key: give both or neither")
     _check_runner(settings, source)
     _check_projects(settings, source)
+    _check_group_names(settings, source)
     return settings
+
+
+def _check_group_names(settings: dict, source: str) -> None:
+    """Groups named in the settings never take a name kept for projects' groups."""
+    named = [("library.curators_group", settings["library"]["curators_group"])]
+    named.append(("projects.create_group", settings["projects"]["create_group"]))
+    oidc = settings["auth"]["oidc"]
+    named += [(f"auth.oidc.allowed_groups.{i}", g) for i, g in enumerate(oidc["allowed_groups"])]
+    named += [(f"auth.oidc.admin_groups.{i}", g) for i, g in enumerate(oidc["admin_groups"])]
+    for key, name in named:
+        if name and (problem := names.reserved_group_problem(name)) is not None:
+            raise SettingsError(f"{source}: {key}: {name!r} is not allowed: {problem}")
 
 
 def _check_ports(settings: dict, source: str, service: str, others: tuple[str, ...]) -> None:

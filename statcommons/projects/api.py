@@ -2,8 +2,9 @@
 
 Under ``{prefix}api/``: ``projects`` (list, create), ``projects/{name}`` (read, change, delete),
 ``projects/{name}/members/{user}`` (add or change a role, remove), ``projects/{name}/server``
-(the project's collaboration server: status, start, stop).  A project that the caller is not
-a member of answers 404, whether or not it exists.
+(the project's collaboration server: status, start, stop), ``user`` (who the caller is, with
+their notices) and ``notices/{id}`` (dismiss one).  A project that the caller is not a member of
+answers 404, whether or not it exists.
 """
 
 from __future__ import annotations
@@ -105,8 +106,21 @@ class UserHandler(BaseHandler):
                 "can_use": caller.can_use,
                 "create_group": options.create_group,
                 "max_projects_per_user": options.max_projects_per_user,
+                "notices": self.projects.notices(caller),
             }
         )
+
+
+class NoticeHandler(BaseHandler):
+    """``DELETE api/notices/{id}``: dismiss one of the caller's notices."""
+
+    def delete(self, notice_id: str) -> None:
+        try:
+            self.projects.dismiss(self.user(), notice_id)
+        except ProjectError as e:
+            raise ApiError(e.status, e.message, e.errors) from None
+        self.set_status(204)
+        self.finish()
 
 
 class OpenAPIHandler(BaseHandler):

@@ -30,6 +30,23 @@ from .store import Store
 
 log = logging.getLogger("statcommons.projects")
 
+#: Seconds between looks for servers that hold a project their user is no longer a member of.
+ENFORCE_EVERY = 10.0
+
+
+async def _keep_in_step(projects: Projects, seconds: float) -> None:
+    """Bring the hub's groups to this release's names, then put out removed members (every ``seconds``)."""
+    upgraded = False
+    while True:
+        try:
+            if not upgraded:
+                await projects.upgrade()
+                upgraded = True
+            await projects.enforce()
+        except Exception as e:  # the hub or the engine did not answer: look again later
+            log.warning("checking project members' servers failed: %s", e)
+        await asyncio.sleep(seconds)
+
 
 def handlers(prefix: str) -> list[tuple]:
     def route(path: str) -> str:
@@ -44,6 +61,7 @@ def handlers(prefix: str) -> list[tuple]:
         (route(project + r"/members/([^/]+)"), api.MemberHandler),
         (route(project + "/server"), api.ServerHandler),
         (route("api/user"), api.UserHandler),
+        (route(r"api/notices/([^/]+)"), api.NoticeHandler),
         (route(r"api/.*"), NotFoundHandler),
         *pages.handlers(prefix),
     ]
@@ -98,7 +116,9 @@ async def _serve(args: argparse.Namespace) -> None:
     projects = Projects(store, hub, options_from(args))
     prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/services/projects/")
     app = make_app(projects, prefix=prefix)
+    enforcing = asyncio.ensure_future(_keep_in_step(projects, ENFORCE_EVERY))
     await serve(app, default_url="http://127.0.0.1:8084", prefix=prefix, max_body_size=1024**2, log=log)
+    enforcing.cancel()
     log.info("projects service stopping")
     store.close()
 

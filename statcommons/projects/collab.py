@@ -17,7 +17,7 @@ to re-check at once.
 The token used needs, on the hub: ``admin:users`` (create and delete collab accounts),
 ``groups`` and ``read:groups`` (the collab group, the member groups), ``servers`` (start and
 stop), ``shares`` and ``read:groups:name`` (share with a member group), and
-``access:servers!group=project-servers`` (call the collab servers).
+``access:servers!group=collaboration-accounts`` (call the collab servers).
 """
 
 from __future__ import annotations

@@ -85,6 +85,10 @@ class Projects:
         self.options = options
         self._engine = engine
         self._lock = asyncio.Lock()  # creations and deletions one at a time: names stay unique
+        self._tasks: set[asyncio.Task] = set()
+        self._putting_out = asyncio.Lock()  # removals and the periodic check one at a time
+        #: The members of each project at the last look (:meth:`enforce`).
+        self._members_seen: dict[str, set[str]] = {}
 
     # --- the engine ------------------------------------------------------------
     @property
@@ -324,15 +328,132 @@ class Projects:
         await self._hub("remove_users", names.member_group(name), [username])
         self.store.set_owner(row["id"], username, False)
         log.info("%s removed %s from %s", caller.name, username, name)
+        self._members_seen.setdefault(name, set(users)).discard(username)
+        await self._put_out(name, [username], by=caller.name)
+
+    # --- putting removed members out ----------------------------------------------
+    async def _put_out(self, name: str, usernames: list[str], by: str | None = None) -> None:
+        """Take away every credential and mount the removed ``usernames`` held, at once.
+
+        The project server stops (the hub deletes its API token, which every member could read
+        from its environment, and every process on it ends) and starts again with a new token; a
+        removed member's own server that has the project's folder mounted stops and starts again
+        without it, and a notice tells them why. What fails here is logged and tried again by
+        :meth:`enforce`.
+        """
+        async with self._putting_out:
+            await self._put_out_now(name, usernames, by)
+
+    async def _put_out_now(self, name: str, usernames: list[str], by: str | None) -> None:
         servers = self._servers(required=False)
         if servers is not None:
-            await self._quietly(servers.revoke(name, username))
+            for username in usernames:
+                await self._quietly(servers.revoke(name, username))
+            try:
+                if (await servers.status(name))["running"]:
+                    await servers.stop(name)
+                    self._later(servers.start(name), f"starting the project server of {name} again")
+                    log.info("restarted the project server of %s with a new token", name)
+            except HubError as e:
+                log.warning("could not restart the project server of %s: %s", name, e.message)
+        holders = set(await self._users_of_volume(name, running=True))
+        for username in usernames:
+            if username not in holders:
+                continue
+            try:
+                server = await self.hub.stop_server(username)
+            except HubError as e:
+                log.warning("could not stop %s's server, which mounts %s: %s", username, name, e.message)
+                continue
+            if server is None:
+                continue
+            if by == username:
+                why = f"You left the project {name}"
+            elif by:
+                why = f"{by} removed you from the project {name}"
+            else:
+                why = f"You are no longer a member of the project {name}"
+            self.store.add_notice(
+                username, name, f"{why}: your server was restarted without its folder ~/projects/{name}."
+            )
+            options = server.get("user_options") or {}
+            self._later(self.hub.start_server(username, options), f"starting {username}'s server again")
+            log.info("restarted %s's server without the project %s", username, name)
+
+    def _later(self, awaitable, what: str) -> None:
+        """Run ``awaitable`` in the background (a start may take a minute); log how it ended."""
+
+        async def run():
+            try:
+                await awaitable
+            except Exception as e:
+                log.warning("%s failed: %s", what, e)
+
+        task = asyncio.ensure_future(run())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def enforce(self) -> None:
+        """Put out whoever is no longer a member but still holds a project's mount or server access.
+
+        Catches removals made elsewhere (the hub's admin page, another admin's script) and what
+        :meth:`_put_out` could not finish: servers still mounting a project of which their user
+        is no longer a member restart without it, and a project server that lost a member since
+        the last look gets a new token.
+        """
+        async with self._putting_out:
+            await self._enforce_now()
+
+    async def _enforce_now(self) -> None:
+        groups = {g["name"]: set(g.get("users", [])) for g in await self._hub("groups")}
+        for row in self.store.live():
+            name = row["name"]
+            members = groups.get(names.member_group(name), set())
+            seen = self._members_seen.get(name)
+            self._members_seen[name] = set(members)
+            holders = set(await self._users_of_volume(name, running=True))
+            gone = sorted(holders - members)
+            if seen is not None and seen - members:
+                await self._put_out_now(name, sorted((seen - members) | set(gone)), None)
+            elif gone:
+                await self._put_out_now(name, gone, None)
+
+    async def upgrade(self) -> None:
+        """Move the collaboration accounts out of the group of an earlier release (``project-servers``).
+
+        That name was also the member group a project named ``servers`` would get; the accounts
+        now have a group no project can be given (:data:`names.COLLAB_GROUP`).
+        """
+        legacy = await self._hub("group", names.LEGACY_COLLAB_GROUP)
+        if legacy is None:
+            return
+        accounts = [u for u in legacy.get("users", []) if names.project_of_collab_user(u)]
+        if accounts:
+            if await self._hub("group", names.COLLAB_GROUP) is None:
+                await self._hub("create_group", names.COLLAB_GROUP, accounts, {})
+            else:
+                await self._hub("add_users", names.COLLAB_GROUP, accounts)
+        if names.project_of_group(legacy["name"], legacy.get("properties")):
+            if accounts:  # a project named "servers": its members stay, the accounts go
+                await self._hub("remove_users", names.LEGACY_COLLAB_GROUP, accounts)
+        else:
+            await self._hub("delete_group", names.LEGACY_COLLAB_GROUP)
+        log.info("moved %d collaboration accounts to the group %s", len(accounts), names.COLLAB_GROUP)
+
+    def notices(self, caller: Caller) -> list[dict]:
+        return self.store.notices(caller.name)
+
+    def dismiss(self, caller: Caller, notice_id: str) -> None:
+        if not str(notice_id).isdigit() or not self.store.dismiss(caller.name, int(notice_id)):
+            raise ProjectError(404, f"you have no notice {notice_id!r}")
 
     # --- deleting and restoring ---------------------------------------------------
-    async def _users_of_volume(self, name: str) -> list[str]:
+    async def _users_of_volume(self, name: str, running: bool = False) -> list[str]:
         """Whose servers have the project's folder mounted (its own collaboration server aside)."""
         found = set()
         for container in await self._on_engine(volumes.users_of, self.volume(name)):
+            if running and container.get("State") != "running":
+                continue
             user = (container.get("Labels") or {}).get("org.statcommons.user")
             if user is None:
                 user = (container.get("Names") or ["?"])[0].lstrip("/")

@@ -1,8 +1,10 @@
-"""The part of the hub's REST API the projects service uses: users, and groups with their properties."""
+"""The part of the hub's REST API the projects service uses: users, their servers, and groups with their properties."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from urllib.parse import quote, urlsplit
 
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
@@ -90,3 +92,25 @@ class Hub:
 
     async def delete_group(self, name: str) -> None:
         await self.call("DELETE", f"groups/{quote(name, safe='')}", allow=(404,))
+
+    async def server(self, user: str) -> dict | None:
+        """``user``'s default server (its model: ``ready``, ``pending``, ``user_options``...), or None."""
+        model = await self.user(user)
+        return ((model or {}).get("servers") or {}).get("")
+
+    async def stop_server(self, user: str, timeout: float = 60) -> dict | None:
+        """Stop ``user``'s server and wait until it is gone; the model it had (None if none ran)."""
+        server = await self.server(user)
+        if server is None:
+            return None
+        await self.call("DELETE", f"users/{quote(user, safe='')}/server", allow=(400, 404))
+        deadline = time.monotonic() + timeout
+        while await self.server(user) is not None:
+            if time.monotonic() > deadline:
+                raise HubError(504, f"{user}'s server did not stop within {timeout:.0f} s")
+            await asyncio.sleep(0.2)
+        return server
+
+    async def start_server(self, user: str, options: dict | None = None) -> None:
+        """Ask the hub to start ``user``'s server with ``options`` (the spawn options it had); it starts on its own."""
+        await self.call("POST", f"users/{quote(user, safe='')}/server", options or {}, allow=(400,))

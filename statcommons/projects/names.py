@@ -8,8 +8,13 @@ from __future__ import annotations
 
 import re
 
+#: The prefix of every project's member group: ``project-<name>``, where a name is a DNS label.
+MEMBER_GROUP_PREFIX = "project-"
 #: The hub group of every collaboration account; the spawner gives a project-server spec to its members only.
-COLLAB_GROUP = "project-servers"
+#: Never ``project-<anything>``: a project's member group could take that name.
+COLLAB_GROUP = "collaboration-accounts"
+#: The collaboration group's name before it changed; the projects service moves its members at start.
+LEGACY_COLLAB_GROUP = "project-servers"
 #: Appended to a project's name to make its collaboration account's username.
 COLLAB_SUFFIX = "-collab"
 #: The longest project name: ``<name>-collab`` and ``<prefix>-project-<name>`` stay short and valid.
@@ -56,7 +61,21 @@ def projects_of(user) -> list[str]:
 
 def member_group(project: str) -> str:
     """The hub group holding a project's members (owners and members alike)."""
-    return f"project-{project}"
+    return f"{MEMBER_GROUP_PREFIX}{project}"
+
+
+def reserved_group_problem(name: str) -> str | None:
+    """Why a group named elsewhere (a setting, an identity provider) may not be ``name``, or None.
+
+    ``project-*`` names belong to projects' member groups and :data:`COLLAB_GROUP` to the
+    collaboration accounts: a group of another origin with such a name would give its members
+    a project's files or a project's server.
+    """
+    if name.startswith(MEMBER_GROUP_PREFIX):
+        return f"names starting with {MEMBER_GROUP_PREFIX!r} are kept for projects' member groups"
+    if name in (COLLAB_GROUP, LEGACY_COLLAB_GROUP):
+        return f"{name!r} is kept for the projects' collaboration accounts"
+    return None
 
 
 def collab_user(project: str) -> str:

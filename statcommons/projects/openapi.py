@@ -187,8 +187,17 @@ def openapi(prefix: str) -> dict:
             },
             "/user": {
                 "get": {
-                    "summary": "Who the caller is and what they may do",
+                    "summary": "Who the caller is, what they may do, and their notices",
                     "responses": {"200": {"description": "the caller"}, **_errors(401)},
+                },
+            },
+            "/notices/{id}": {
+                "parameters": [
+                    {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[0-9]+$"}}
+                ],
+                "delete": {
+                    "summary": "Dismiss one of the caller's notices (a server restarted without a project, say)",
+                    "responses": {"204": {"description": "dismissed"}, **_errors(401, 404)},
                 },
             },
         },

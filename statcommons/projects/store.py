@@ -1,10 +1,14 @@
-"""What StatCommons keeps about projects besides the hub's groups: titles, owners, archives.
+"""What StatCommons keeps about projects besides the hub's groups: titles, owners, archives, notices.
 
 Membership lives in the hub (the group ``project-<name>`` holds owners and members alike);
 this store keeps each project's title, description, creation, owners, and for a deleted
 project its archive.  A name is unique among live projects; archived rows keep the name they
 had, so a name can be used again and an archive still knows its project.  SQLAlchemy Core on
 SQLite by default (in the state folder), PostgreSQL works the same.
+
+Notices are messages for one person that the service could not tell them at the time (their
+server was restarted without a project's folder, say); the Projects page and JupyterLab show
+them until they are dismissed.
 """
 
 from __future__ import annotations
@@ -35,6 +39,16 @@ owners = sa.Table(
     metadata,
     sa.Column("project_id", sa.Integer, sa.ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("username", sa.String(255), primary_key=True),
+)
+
+notices = sa.Table(
+    "notices",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("username", sa.String(255), nullable=False, index=True),
+    sa.Column("project", sa.String(64), nullable=False),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("created", sa.DateTime(timezone=True), nullable=False),
 )
 
 
@@ -143,3 +157,25 @@ class Store:
 
     def archive(self, project_id: int, archive: str | None) -> None:
         self.update(project_id, archived=now(), archive=archive)
+
+    # --- notices -----------------------------------------------------------------
+    def add_notice(self, username: str, project: str, message: str) -> dict:
+        with self.engine.begin() as conn:
+            notice_id = conn.execute(
+                notices.insert().values(username=username, project=project, message=message, created=now())
+            ).inserted_primary_key[0]
+        return {"id": notice_id, "project": project, "message": message}
+
+    def notices(self, username: str) -> list[dict]:
+        """``username``'s notices, oldest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(notices).where(notices.c.username == username).order_by(notices.c.id)
+            ).all()
+        return [{"id": r.id, "project": r.project, "message": r.message, "created": iso(r.created)} for r in rows]
+
+    def dismiss(self, username: str, notice_id: int) -> bool:
+        """Remove one of ``username``'s notices; False when they have none of that id."""
+        with self.engine.begin() as conn:
+            done = conn.execute(notices.delete().where(notices.c.id == notice_id, notices.c.username == username))
+        return done.rowcount > 0

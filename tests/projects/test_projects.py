@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from statcommons.projects import names
 from statcommons.settings import ROOT
 
 from ..hubtools import Person, wait_for
@@ -391,8 +392,9 @@ def test_collaboration_accounts_are_for_the_projects_service_only(workspace):
     assert not mallory.logged_in
     # A hub account in the collaboration group gets a project server only for a project that exists.
     workspace.user("ghost-collab")
-    assert workspace.hub.api("POST", "/groups/project-servers", json={}).status_code in (201, 409)
-    r = workspace.hub.api("POST", "/groups/project-servers/users", json={"users": ["ghost-collab"]})
+    collab_group = f"/groups/{names.COLLAB_GROUP}"
+    assert workspace.hub.api("POST", collab_group, json={}).status_code in (201, 409)
+    r = workspace.hub.api("POST", f"{collab_group}/users", json={"users": ["ghost-collab"]})
     assert r.status_code == 200, r.text
     r = workspace.hub.api("POST", "/users/ghost-collab/server")
     assert r.status_code == 400 and "'ghost-collab' is a collaboration account of no existing project" in r.text

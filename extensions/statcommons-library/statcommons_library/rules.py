@@ -4,7 +4,8 @@ Light on imports (no Jupyter server) so that it is unit-tested on the host. Ever
 relative to a service's base URL (``.../services/library/``); anything not listed here is a
 404 from the server extension and never reaches the service with the server's token. Of the
 projects service, only what the "My projects" view needs: read the user's projects, and see or
-start a project's server (creating projects and changing members stay on the Projects page).
+start a project's server (creating projects and changing members stay on the Projects page), and
+the user's notices (read, dismiss).
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ RULES: dict[str, list[tuple[re.Pattern, frozenset[str]]]] = {
         (re.compile(r"api/projects"), frozenset({"GET"})),
         (re.compile(rf"api/projects/{_PROJECT}"), frozenset({"GET"})),
         (re.compile(rf"api/projects/{_PROJECT}/server"), frozenset({"GET", "POST"})),
+        (re.compile(r"api/user"), frozenset({"GET"})),
+        (re.compile(rf"api/notices/{_NUMBER}"), frozenset({"DELETE"})),
     ],
 }
 

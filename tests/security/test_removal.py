@@ -1,0 +1,120 @@
+"""Removal is removal: a member taken out of a project keeps no way into it.
+
+The reproduction: a member read the project server's ``JUPYTERHUB_API_TOKEN`` (the collaboration
+account's) from ``/proc/1/environ``; after their removal they still read and wrote the project's
+files, started kernels and submitted library drafts with it; and their own running server kept
+the project's volume mounted read-write until its next restart.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import requests
+
+from ..hubtools import wait_for
+
+pytestmark = pytest.mark.containers
+
+PROJECT = "ledger"
+
+
+def _projects(users, method: str, path: str, as_user: str, **kwargs) -> requests.Response:
+    url = f"{users.hub.url}/services/projects/api/{path}"
+    headers = {"Authorization": f"token {users.token(as_user)}"}
+    return requests.request(method, url, headers=headers, timeout=300, **kwargs)
+
+
+def _with(token: str, method: str, url: str, **kwargs) -> requests.Response:
+    return requests.request(method, url, headers={"Authorization": f"token {token}"}, timeout=30, **kwargs)
+
+
+def _mounts(container) -> set[str]:
+    container.reload()
+    return {m.get("Destination") for m in container.attrs.get("Mounts", [])}
+
+
+def test_a_removed_member_keeps_no_token_no_mount_and_no_file(users):
+    hub = users.hub
+    users.token("dario")
+    r = _projects(users, "POST", "projects", "carla", json={"name": PROJECT, "title": "Ledger", "description": ""})
+    assert r.status_code == 201, r.text
+    r = _projects(users, "PUT", f"projects/{PROJECT}/members/dario", "carla", json={"role": "member"})
+    assert r.status_code == 200, r.text
+    users.start_server("dario")  # started after joining: it mounts the project
+    dario = users.container("dario")
+    assert f"/mnt/projects/{PROJECT}" in _mounts(dario)
+    r = _projects(users, "POST", f"projects/{PROJECT}/server", "carla")
+    assert r.status_code == 200, r.text
+    collab_name = f"{PROJECT}-collab"
+    files = f"{hub.url}/user/{collab_name}/api/contents"
+
+    # Dario, a member, copies the project server's token from a process of his on it.
+    collab = users.container(collab_name)
+    environ = collab.exec_run(["cat", "/proc/1/environ"], user="1000:100").output.split(b"\0")
+    [token] = [v.split(b"=", 1)[1].decode() for v in environ if v.startswith(b"JUPYTERHUB_API_TOKEN=")]
+    assert _with(token, "GET", f"{hub.url}/hub/api/user").json()["name"] == collab_name
+    assert _with(token, "PUT", f"{files}/plan.txt", json={"type": "file", "format": "text", "content": "v1"}).ok
+
+    removed = time.monotonic()
+    r = _projects(users, "DELETE", f"projects/{PROJECT}/members/dario", "carla")
+    assert r.status_code == 204, r.text
+
+    def locked_out() -> bool:
+        if _with(token, "GET", f"{hub.url}/hub/api/user").status_code not in (401, 403):
+            return False
+        for method, kwargs in (("GET", {}), ("PUT", {"json": {"type": "file", "format": "text", "content": "x"}})):
+            for who in (token, users.token("dario")):
+                if _with(who, method, f"{files}/plan.txt", allow_redirects=False, **kwargs).status_code < 400:
+                    return False
+        # No container of dario's has the project mounted any more.
+        return not any(
+            f"/mnt/projects/{PROJECT}" in _mounts(c)
+            for c in hub.containers()
+            if c.labels.get("org.statcommons.user") == "dario" and c.status == "running"
+        )
+
+    wait_for(locked_out, 10, interval=0.25, what="dario to be locked out of the project")
+    assert time.monotonic() - removed <= 10
+    # The token he copied is gone for good, also once the project server is back (with a new one).
+    hub.wait_server_ready(collab_name, timeout=120)
+    assert _with(token, "GET", f"{hub.url}/hub/api/user").status_code in (401, 403)
+    assert _with(users.token("carla"), "GET", f"{files}/plan.txt").json()["content"] == "v1"
+    assert _with(token, "GET", f"{files}/plan.txt").status_code >= 400
+
+    # His own server came back without the project, and he is told why.
+    hub.wait_server_ready("dario", timeout=120)
+    assert f"/mnt/projects/{PROJECT}" not in _mounts(users.container("dario"))
+    code, _ = users.container("dario").exec_run(["ls", f"/home/jovyan/projects/{PROJECT}"], user="1000:100")
+    assert code != 0
+    notices = _projects(users, "GET", "user", "dario").json()["notices"]
+    assert [n["project"] for n in notices] == [PROJECT]
+    assert "carla removed you from the project ledger" in notices[0]["message"]
+    r = _projects(users, "DELETE", f"notices/{notices[0]['id']}", "dario")
+    assert r.status_code == 204
+    assert _projects(users, "GET", "user", "dario").json()["notices"] == []
+    assert _projects(users, "DELETE", f"notices/{notices[0]['id']}", "carla").status_code == 404
+
+
+def test_a_member_removed_on_the_hub_admin_page_is_put_out_too(users):
+    """Removed from the member group behind the service's back (an admin on the hub), the same follows."""
+    hub = users.hub
+    r = _projects(users, "POST", "projects", "carla", json={"name": "atlas", "title": "Atlas", "description": ""})
+    assert r.status_code == 201, r.text
+    users.token("elsa")
+    assert _projects(users, "PUT", "projects/atlas/members/elsa", "carla").status_code == 200
+    users.start_server("elsa")
+    assert "/mnt/projects/atlas" in _mounts(users.container("elsa"))
+    r = hub.api("DELETE", "/groups/project-atlas/users", json={"users": ["elsa"]})
+    assert r.status_code == 200, r.text
+
+    def unmounted() -> bool:
+        running = [
+            c for c in hub.containers() if c.labels.get("org.statcommons.user") == "elsa" and c.status == "running"
+        ]
+        return not any("/mnt/projects/atlas" in _mounts(c) for c in running)
+
+    wait_for(unmounted, 30, interval=0.5, what="elsa's server to lose the project's mount")
+    hub.wait_server_ready("elsa", timeout=120)
+    assert "/mnt/projects/atlas" not in _mounts(users.container("elsa"))
