@@ -7,8 +7,9 @@ account whose password comes from ``STATCOMMONS_ADMIN_PASSWORD`` or is
 generated, printed once and written to a file only root can read (there is
 never a known default password); and approving, un-approving or discarding an
 account takes a POST with the page's XSRF token, never a GET
-(:mod:`statcommons.approval`).  :func:`refuse_collaboration_accounts` keeps
-every authenticator from logging anyone in as a project's collaboration account.
+(:mod:`statcommons.approval`).  :func:`post_auth` is every authenticator's
+post-auth hook: nobody logs in as a project's collaboration account, and groups
+from an identity provider never take a project's group name.
 """
 
 from __future__ import annotations
@@ -38,6 +39,35 @@ def refuse_collaboration_accounts(authenticator, handler, auth_model: dict | Non
         authenticator.log.warning("Refused a login as %r: a name kept for collaboration accounts", auth_model["name"])
         return None
     return auth_model
+
+
+def keep_project_groups(authenticator, handler, auth_model: dict | None) -> dict | None:
+    """With groups from an identity provider, projects' groups stay the projects service's.
+
+    When the authenticator manages groups (``auth.oidc.allowed_groups`` or ``admin_groups``), the
+    hub makes a user's groups exactly those of the login. A provider's group named like a
+    project's member group (``project-*``) or the collaboration accounts' group would then hand
+    out a project, and the projects the user was added to would be taken away at each login:
+    so such names from the provider are ignored, and the user's project groups are kept.
+    """
+    if not auth_model or "groups" not in auth_model or not getattr(authenticator, "manage_groups", False):
+        return auth_model
+    offered = [g for g in auth_model.get("groups") or [] if isinstance(g, str)]
+    kept = {g for g in offered if names.reserved_group_problem(g) is None}
+    if set(offered) - kept:
+        authenticator.log.warning(
+            "Ignored the groups %s of %r from the identity provider: names kept for projects",
+            ", ".join(sorted(set(offered) - kept)),
+            auth_model.get("name"),
+        )
+    user = handler.find_user(auth_model["name"]) if handler is not None else None
+    kept |= {names.member_group(project) for project in names.projects_of(user)}
+    return {**auth_model, "groups": sorted(kept)}
+
+
+def post_auth(authenticator, handler, auth_model: dict | None) -> dict | None:
+    """``Authenticator.post_auth_hook`` of every authenticator StatCommons configures."""
+    return keep_project_groups(authenticator, handler, refuse_collaboration_accounts(authenticator, handler, auth_model))
 
 
 class SignupAuthenticator(NativeAuthenticator):

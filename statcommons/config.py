@@ -15,7 +15,7 @@ from pathlib import Path
 import nativeauthenticator
 
 from . import network
-from .auth import refuse_collaboration_accounts
+from .auth import post_auth
 from .library.service.access import ADMIN, CUSTOM_SCOPES, READ, REVIEW, RUNS, SUBMIT
 from .projects import access as projects_access
 from .projects import names as project_names
@@ -152,7 +152,7 @@ def update_auth(c, settings: dict, env: dict) -> None:
     kind = auth["type"]
     c.Authenticator.admin_users = set(auth["admin_users"])
     # Collaboration accounts are driven by the projects service; nobody logs in as one.
-    c.Authenticator.post_auth_hook = refuse_collaboration_accounts
+    c.Authenticator.post_auth_hook = post_auth
     if auth["allowed_users"]:
         c.Authenticator.allowed_users = set(auth["allowed_users"])
     if kind == "local":

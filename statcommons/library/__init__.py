@@ -10,8 +10,9 @@ kept as one YAML file in the repository's ``library/`` folder.
 - :mod:`~statcommons.library.gsbpm`: the phases and sub-processes of GSBPM 5.1;
 - ``topics.yaml``: the controlled vocabulary of topics;
 - :mod:`~statcommons.library.files`: reading the curated folder and writing items back;
-- :mod:`~statcommons.library.store`: the catalogue database (items, ratings, comments,
-  faceted full-text search) on SQLite (FTS5) or PostgreSQL;
+- :mod:`~statcommons.library.store`: the catalogue database (items and their revisions,
+  reviews, ratings, comments, faceted full-text search) on SQLite (FTS5) or PostgreSQL;
+- :mod:`~statcommons.library.migrations`: the history of its tables, as Alembic revisions;
 - :mod:`~statcommons.library.index`: the in-memory search index the store answers from by default;
 - :mod:`~statcommons.library.search`: safe query words and highlighted snippets;
 - :mod:`~statcommons.library.dcat`: the catalogue as DCAT-AP 3.0;

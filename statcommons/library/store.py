@@ -21,6 +21,15 @@ alike; facet counts come from one grouped query over the facet rows of the match
 Both modes give the same results: queries are reduced to words by
 :mod:`~statcommons.library.search`, each matched as a prefix, every word must match, and
 facet counts count the current result set (every filter applied).
+
+Every item has a ``revision``, 1 when it is added, one more at each change of its fields or of a
+file attached to it (:meth:`Store.update`, a changed curated file). A curator's review names the
+revision it judges and is refused when the item changed since (:meth:`Store.review`), so what is
+published is what the curator read; a change after a rejection sends the item back to
+``submitted``. Reviews, ratings and comments do not change the revision.
+
+The tables are made, or brought up to date, when a store opens the database: Alembic
+revisions in :mod:`statcommons.library.migrations`, run by :func:`statcommons.dbschema.upgrade`.
 """
 
 from __future__ import annotations
@@ -29,7 +38,7 @@ import itertools
 import re
 import threading
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -40,7 +49,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, aliased, mapped_column
 from sqlalchemy.pool import StaticPool
 
-from . import files, gsbpm, search
+from .. import dbschema
+from . import files, gsbpm, migrations, search
 from .index import Doc, SearchIndex
 from .schema import STATUSES, Problem, apply_defaults, validate_item
 
@@ -52,6 +62,9 @@ MAX_COMMENT_LENGTH = 10_000
 _LIST_FACETS = {"topic": "topics", "organisation": "organisations", "language": "languages"}
 _FTS_WEIGHTS = (10.0, 1.0, 3.0, 5.0)
 _TS_CONFIG = "'simple'::regconfig"
+# A change of these statuses is reviewed again; others keep theirs (drafts are not yet
+# submitted, published and retired items are changed by curators only).
+_REVIEWED_AGAIN = {"rejected": "submitted"}
 
 
 class Base(DeclarativeBase):
@@ -78,6 +91,7 @@ class Item(Base):
     submitter: Mapped[str | None] = mapped_column(sa.Text)
     origin: Mapped[str] = mapped_column(sa.String(10))
     status_reason: Mapped[str | None] = mapped_column(sa.Text)
+    revision: Mapped[int] = mapped_column(sa.Integer, default=1, server_default="1")
     rating_count: Mapped[int] = mapped_column(sa.Integer, default=0)
     rating_avg: Mapped[float | None] = mapped_column(sa.Float)
     data: Mapped[dict] = mapped_column(sa.JSON)
@@ -138,6 +152,14 @@ class NotFound(LookupError):
     """No item (or comment) has that id."""
 
 
+Attach = Callable[[sa.Connection, dict], Any]
+"""Stores a file with an item, in the transaction that adds or changes it: ``attach(connection, item)``."""
+
+
+class Conflict(Exception):
+    """The item is not as the change expected: it changed since the revision named, or its status differs."""
+
+
 class InvalidItem(ValueError):
     """An item the schema refuses; ``problems`` lists why."""
 
@@ -165,6 +187,22 @@ _SQLITE_DDL = (
 )
 
 _POSTGRESQL_DDL = ("CREATE INDEX IF NOT EXISTS ix_library_items_search ON library_items USING gin (search)",)
+
+
+def _search_ddl(connection: sa.Connection) -> None:
+    """The full-text search the models do not declare: SQLite's FTS5 table and triggers, PostgreSQL's GIN index."""
+    for statement in _SQLITE_DDL if connection.dialect.name == "sqlite" else _POSTGRESQL_DDL:
+        connection.exec_driver_sql(statement)
+
+
+SCHEMA = dbschema.Schema(
+    metadata=Base.metadata,
+    scripts=migrations.FOLDER,
+    version_table="library_alembic_version",
+    baseline="0001_baseline",
+    marker="library_items",
+    extra=_search_ddl,
+)
 
 
 def _now() -> datetime:
@@ -289,6 +327,17 @@ def _values(value: str | Iterable[str] | None) -> list[str] | None:
     return [search.clean(str(v)) for v in listed]
 
 
+def _content(item: dict) -> dict:
+    """What a revision is made of: every field but the status and the date of the last change."""
+    return {k: v for k, v in item.items() if k not in ("status", "updated")}
+
+
+def _changed(item_id: str, seen: int, current: int) -> str:
+    if seen > current:
+        return f"{item_id!r} has no revision {seen} (it is at revision {current}): read it again"
+    return f"{item_id!r} changed since revision {seen} (it is at revision {current} now): read it again"
+
+
 def _rating(row: Any) -> dict:
     average = round(row.rating_avg, 2) if row.rating_avg is not None else None
     return {"average": average, "count": row.rating_count}
@@ -305,7 +354,7 @@ def _comment(row: Comment) -> dict:
 
 
 class Store:
-    """The catalogue in one database, given as a SQLAlchemy URL; tables are created when missing.
+    """The catalogue in one database, given as a SQLAlchemy URL; its tables are made or upgraded when it opens.
 
     ``search`` is ``"memory"`` (an in-memory index, built at the first search) or ``"database"``
     (SQL full-text search); see the module docstring.
@@ -335,10 +384,8 @@ class Store:
         return engine
 
     def _create(self) -> None:
-        Base.metadata.create_all(self.engine)
-        with self.engine.begin() as conn:
-            for statement in _SQLITE_DDL if self.dialect == "sqlite" else _POSTGRESQL_DDL:
-                conn.exec_driver_sql(statement)
+        # What was done, for the service's log: ["create"], ["stamp 0001_baseline", "0002_item_revision"], [].
+        self.migrated = dbschema.upgrade(self.engine, SCHEMA)
 
     def close(self) -> None:
         """Close every connection of the pool."""
@@ -346,8 +393,11 @@ class Store:
 
     # Items
 
-    def _row(self, session: Session, item_id: str) -> Item:
-        row = session.scalar(sa.select(Item).where(Item.id == search.clean(str(item_id))))
+    def _row(self, session: Session, item_id: str, lock: bool = False) -> Item:
+        """The row of an item; ``lock`` keeps other transactions from changing it until this one ends."""
+        query = sa.select(Item).where(Item.id == search.clean(str(item_id)))
+        # PostgreSQL locks the row; SQLite has no row locks, and this process's writes hold _writing.
+        row = session.scalar(query.with_for_update() if lock else query)
         if row is None:
             raise NotFound(f"no library item {item_id!r}")
         return row
@@ -382,11 +432,13 @@ class Store:
             candidate = f"{base}-{n}"
         return candidate
 
-    def add(self, item: dict, submitter: str | None, status: str = "submitted") -> dict:
-        """Add an item submitted through the service and return it as stored.
+    def add(self, item: dict, submitter: str | None, status: str = "submitted", attach: Attach | None = None) -> dict:
+        """Add an item submitted through the service and return it as stored, at revision 1.
 
         The service sets ``status`` (submitted unless a curator says otherwise), gives the item
         a unique id made from its title when it has none and a ``created`` date when missing.
+        ``attach(connection, item)`` runs in the transaction that adds the item, once it has its
+        id, to store a file that comes with it (a notebook): the item never exists without it.
         Raises :class:`InvalidItem` when the schema refuses it, ``ValueError`` when the id is taken.
         """
         if status not in STATUSES:
@@ -395,13 +447,15 @@ class Store:
             raise InvalidItem(validate_item(item))
         for _ in range(5):
             try:
-                return self._insert(item, submitter, status)
+                return self._insert(item, submitter, status, attach=attach)
             except IntegrityError:
                 if "id" in item:
                     raise ValueError(f"library item {item['id']!r} already exists") from None
         raise ValueError("could not find a free id for the item")
 
-    def _insert(self, item: dict, submitter: str | None, status: str, origin: str = "api") -> dict:
+    def _insert(
+        self, item: dict, submitter: str | None, status: str, origin: str = "api", attach: Attach | None = None
+    ) -> dict:
         with self._writing:
             with Session(self.engine) as session, session.begin():
                 data = apply_defaults({**item, "status": status})
@@ -411,8 +465,10 @@ class Store:
                 _checked(data)
                 if session.scalar(sa.select(Item.pk).where(Item.id == data["id"])) is not None:
                     raise ValueError(f"library item {data['id']!r} already exists")
-                row = Item(submitter=submitter, origin=origin, rating_count=0, added=_now())
+                row = Item(submitter=submitter, origin=origin, rating_count=0, revision=1, added=_now())
                 doc = self._index(session, row, data)
+                if attach is not None:
+                    attach(session.connection(), data)
             self._indexed([doc])
             return data
 
@@ -473,7 +529,8 @@ class Store:
         return data
 
     def _bulk_row(self, data: dict, submitter: str | None) -> dict:
-        row = {**_columns(data), "submitter": submitter, "origin": "api", "rating_count": 0, "added": _now()}
+        row = {**_columns(data), "submitter": submitter, "origin": "api", "rating_count": 0, "revision": 1}
+        row["added"] = _now()
         if self.dialect == "postgresql":
             for name in ("title", "summary", "authors_text", "keywords_text"):
                 row[f"words_{name}"] = search.index_text(row[name])
@@ -484,26 +541,54 @@ class Store:
         with Session(self.engine) as session:
             return self._row(session, item_id).data
 
-    def update(self, item_id: str, changes: dict) -> dict:
+    def update(
+        self,
+        item_id: str,
+        changes: dict,
+        status: str | None = None,
+        attach: Attach | None = None,
+        from_statuses: Iterable[str] | None = None,
+    ) -> dict:
         """Change fields of an item (a value of None removes the field) and return it.
 
-        The id cannot change and the status changes only through :meth:`set_status`.
+        A change of its fields (``updated`` aside), or ``attach``, makes a new revision: ``revision``
+        goes up by one, and a rejected item goes back to ``submitted`` to be reviewed again.
+        ``status`` moves the item to that status instead; a new status drops the reason given for
+        the old one. ``attach(connection, item)`` runs in the same transaction, to store a file
+        that belongs to the new revision (a notebook, a video). With ``from_statuses``, an item
+        whose status is not one of them is left as it is and :class:`Conflict` raised: the
+        service's check of who may change what, made again where nothing can come between.
+        The id cannot change, nor the status but through ``status``, :meth:`review` or :meth:`set_status`.
         """
         if changes.get("id", item_id) != item_id:
             raise ValueError("the id of an item cannot change")
         if "status" in changes:
-            raise ValueError("change the status with set_status")
+            raise ValueError("change the status with the status argument, review or set_status")
+        if status is not None and status not in STATUSES:
+            raise ValueError(f"{status!r} is not a status: use one of {', '.join(STATUSES)}")
         with self._writing:
             with Session(self.engine) as session, session.begin():
-                row = self._row(session, item_id)
+                row = self._row(session, item_id, lock=True)
+                if from_statuses is not None and row.status not in from_statuses:
+                    raise Conflict(f"{row.id!r} is {row.status}: it can be changed only when it is "
+                                   f"{' or '.join(from_statuses)}")  # fmt: skip
                 data = {**row.data, **changes}
                 data = _checked({k: v for k, v in data.items() if v is not None})
+                revised = attach is not None or _content(data) != _content(row.data)
+                new_status = status or (_REVIEWED_AGAIN.get(row.status, row.status) if revised else row.status)
+                if new_status != row.status:
+                    data["status"] = new_status
+                    row.status_reason = None
+                if revised:
+                    row.revision += 1
                 doc = self._index(session, row, data)
+                if attach is not None:
+                    attach(session.connection(), data)
             self._indexed([doc])
             return data
 
     def set_status(self, item_id: str, status: str, reason: str | None = None) -> dict:
-        """Move an item to ``status`` (a curator publishing or rejecting it), keeping the reason given."""
+        """Move an item to ``status``, keeping the reason given, whatever its revision (see :meth:`review`)."""
         if status not in STATUSES:
             raise ValueError(f"{status!r} is not a status: use one of {', '.join(STATUSES)}")
         with self._writing:
@@ -514,6 +599,43 @@ class Store:
                 row.status_reason = reason
             self._indexed([doc])
             return data
+
+    def review(
+        self,
+        item_id: str,
+        status: str,
+        revision: int,
+        reason: str | None = None,
+        from_statuses: Iterable[str] | None = None,
+    ) -> dict:
+        """A curator's decision on the revision they read: move the item to ``status``, keeping ``reason``.
+
+        Raises :class:`Conflict`, changing nothing, when the item is no longer at ``revision``
+        (it changed since: the curator reads it again) or, with ``from_statuses``, when its
+        status is not one of them (another review came first). The check and the change are one
+        transaction, on a locked row. A review makes no new revision: a published item is at the
+        revision its curator judged. Its ``updated`` date becomes now.
+        """
+        if status not in STATUSES:
+            raise ValueError(f"{status!r} is not a status: use one of {', '.join(STATUSES)}")
+        with self._writing:
+            with Session(self.engine) as session, session.begin():
+                row = self._row(session, item_id, lock=True)
+                if row.revision != revision:
+                    raise Conflict(_changed(row.id, revision, row.revision))
+                if from_statuses is not None and row.status not in from_statuses:
+                    raise Conflict(f"{row.id!r} is {row.status}: only items that are "
+                                   f"{' or '.join(from_statuses)} can be {status}")  # fmt: skip
+                data = {**row.data, "status": status, "updated": _now().strftime("%Y-%m-%dT%H:%M:%SZ")}
+                doc = self._index(session, row, data)
+                row.status_reason = reason
+            self._indexed([doc])
+            return data
+
+    def revision(self, item_id: str) -> int:
+        """The item's revision: 1 when added, one more at each change of its fields or files."""
+        with Session(self.engine) as session:
+            return self._row(session, item_id).revision
 
     def status_reason(self, item_id: str) -> str | None:
         """Why the item has its status, as given to :meth:`set_status`."""
@@ -541,6 +663,7 @@ class Store:
                         docs.append(self._index(session, Item(origin="folder", rating_count=0, added=_now()), item))
                         report["added"].append(item["id"])
                     elif row.data != item:
+                        row.revision += 1
                         docs.append(self._index(session, row, item))
                         report["updated"].append(item["id"])
                     else:
@@ -710,8 +833,9 @@ class Store:
         ``visible_to={"user": "ana", "curator": False}``; ``submitter`` keeps only the items someone
         submitted. ``limit`` is capped at :data:`MAX_PAGE`.
 
-        Each result is ``{"item": ..., "rating": {"average", "count"}, "highlight": {"title", "summary"}}``,
-        the highlights being HTML-escaped text whose only markup is ``<mark>`` around the words found.
+        Each result is ``{"item": ..., "rating": {"average", "count"}, "highlight": {"title", "summary"},
+        "revision": N}``, the highlights being HTML-escaped text whose only markup is ``<mark>``
+        around the words found.
         """
         if sort not in SORTS:
             raise ValueError(f"{sort!r} is not a sort order: use one of {', '.join(SORTS)}")
@@ -732,7 +856,7 @@ class Store:
             conditions += matched
         matching = sa.select(Item.pk).where(*conditions)
         page = (
-            sa.select(Item.data, Item.rating_avg, Item.rating_count)
+            sa.select(Item.data, Item.rating_avg, Item.rating_count, Item.revision)
             .where(*conditions)
             .order_by(*self._order(sort, score))
             .limit(limit)
@@ -760,7 +884,8 @@ class Store:
         )  # fmt: skip
         rows = {}
         if hits.pks:
-            page = sa.select(Item.pk, Item.data, Item.rating_avg, Item.rating_count).where(Item.pk.in_(hits.pks))
+            page = sa.select(Item.pk, Item.data, Item.rating_avg, Item.rating_count, Item.revision)
+            page = page.where(Item.pk.in_(hits.pks))
             with self.engine.connect() as conn:
                 rows = {row.pk: row for row in conn.execute(page)}
         result: dict[str, Any] = {
@@ -818,7 +943,7 @@ class Store:
     def _result(self, row: Any, words: list[str]) -> dict:
         item = row.data
         highlight = {"title": search.highlight(item["title"], words), "summary": search.snippet(item["summary"], words)}
-        return {"item": item, "rating": _rating(row), "highlight": highlight}
+        return {"item": item, "rating": _rating(row), "highlight": highlight, "revision": row.revision}
 
     def _facet_counts(self, conn: sa.Connection, matching: sa.Select) -> dict[str, dict[str, int]]:
         query = (

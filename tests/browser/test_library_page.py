@@ -27,11 +27,11 @@ def hostile_item(hub, library: str) -> str:
         f"{library}/api/items", json=item, headers={"Authorization": f"token {r.json()['token']}"}, timeout=30
     )
     assert r.status_code == 201, r.text
-    item_id = r.json()["id"]
+    item_id, revision = r.json()["id"], r.json()["revision"]
     # The operator's token is in the library's admin role.
     r = requests.post(
         f"{library}/api/items/{item_id}/review",
-        json={"decision": "publish"},
+        json={"decision": "publish", "revision": revision},
         headers={"Authorization": f"token {hub.ops_token}"},
         timeout=30,
     )

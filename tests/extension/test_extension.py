@@ -258,7 +258,8 @@ def test_the_proxy_forwards_the_allowlist_and_passes_errors_on(lab_hub):
     bad = call(ana, "GET", "library/api/items", params={"colour": "red"})
     assert bad.status_code == 422 and bad.json()["message"] == "unknown parameter 'colour'"
     # ana is no curator: her server's token cannot review.
-    review = call(ana, "POST", "library/api/items/tutorial-record-linkage-splink/review", json={"decision": "retire"})
+    decision = {"decision": "retire", "revision": 1, "reason": "Old"}
+    review = call(ana, "POST", "library/api/items/tutorial-record-linkage-splink/review", json=decision)
     assert review.status_code == 403, review.text
 
 

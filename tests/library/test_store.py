@@ -1,11 +1,12 @@
-"""The library store on both backends: adding and changing items, the curated folder, export, ratings, comments."""
+"""The library store on both backends: adding and changing items, revisions and reviews, the curated folder,
+export, ratings, comments."""
 
 from __future__ import annotations
 
 import pytest
 
 from statcommons.library import files, schema
-from statcommons.library.store import InvalidItem, NotFound, Store, slugify
+from statcommons.library.store import Conflict, InvalidItem, NotFound, Store, slugify
 
 
 def ids(result: dict) -> list[str]:
@@ -83,6 +84,93 @@ def test_set_status_keeps_the_reason(store, items):
         store.set_status(items[2]["id"], "gone")
 
 
+def test_each_change_of_an_item_is_a_new_revision(store, items):
+    store.add(items[1], "ana")
+    assert store.revision("splink") == 1
+    assert store.search("splink", status=None, visible_to={"curator": True})["items"][0]["revision"] == 1
+    store.update("splink", {"summary": "Faster deduplication."})
+    assert store.revision("splink") == 2
+    # Nothing the curator reads changes: the same values, or only the date of the change.
+    store.update("splink", {"summary": "Faster deduplication.", "year": 2023})
+    store.update("splink", {"updated": "2030-01-01T00:00:00Z"})
+    store.update("splink", {}, status="draft")
+    assert store.revision("splink") == 2
+    # A file stored with the change (attach) is part of it.
+    store.update("splink", {}, attach=lambda connection, item: None)
+    assert store.revision("splink") == 3
+    # Reviews, ratings and comments are not changes of the item.
+    store.set_status("splink", "submitted")
+    store.review("splink", "published", 3, from_statuses=("submitted",))
+    store.rate("splink", "bob", 4)
+    store.add_comment("splink", "bob", "Nice")
+    assert store.revision("splink") == 3
+    for mode in ("memory", "database"):
+        other = Store(str(store.url), search=mode)
+        found = other.search("dedup")["items"]
+        other.close()
+        assert [(hit["item"]["id"], hit["revision"]) for hit in found] == [("splink", 3)]
+
+
+def test_a_review_is_of_the_revision_the_curator_read(store, items):
+    store.add(items[1], "ana")
+    store.update("splink", {"summary": "Swapped after the curator read it."})
+    with pytest.raises(Conflict, match="'splink' changed since revision 1 .*read it again"):
+        store.review("splink", "published", 1, from_statuses=("submitted",))
+    assert store.get("splink")["status"] == "submitted"
+    assert store.search(status="published")["total"] == 0
+    with pytest.raises(Conflict, match="has no revision 3"):
+        store.review("splink", "published", 3)
+    published = store.review("splink", "published", 2, reason="checked", from_statuses=("submitted",))
+    assert published["status"] == "published" and published["summary"] == "Swapped after the curator read it."
+    assert "updated" in published and store.status_reason("splink") == "checked"
+    assert ids(store.search("swapped")) == ["splink"]
+    # Another curator's review of the same revision comes second.
+    with pytest.raises(Conflict, match="'splink' is published: only items that are submitted can be rejected"):
+        store.review("splink", "rejected", 2, reason="no", from_statuses=("submitted",))
+    assert store.get("splink")["status"] == "published"
+    with pytest.raises(NotFound):
+        store.review("nothing-here", "published", 1)
+
+
+def test_a_rejected_item_that_changes_is_reviewed_again(store, items):
+    store.add(items[1], "ana")
+    store.review("splink", "rejected", 1, reason="add a licence", from_statuses=("submitted",))
+    store.update("splink", {"licence": "Apache-2.0"})
+    assert store.get("splink")["status"] == "submitted" and store.revision("splink") == 2
+    assert store.status_reason("splink") is None
+    assert ids(store.search(status="submitted", visible_to={"curator": True})) == ["splink"]
+    # Unless its submitter keeps it as a draft; a draft or a submission keeps its status.
+    store.review("splink", "rejected", 2, reason="still not", from_statuses=("submitted",))
+    assert store.update("splink", {"year": 2024}, status="draft")["status"] == "draft"
+    assert store.update("splink", {"year": 2025})["status"] == "draft"
+    assert store.update("splink", {"year": 2024}, status="submitted")["status"] == "submitted"
+    assert store.update("splink", {"year": 2023})["status"] == "submitted"
+    # A published item changed (by a curator) stays published, at a new revision.
+    store.review("splink", "published", store.revision("splink"), from_statuses=("submitted",))
+    assert store.update("splink", {"title": "Splink 4"})["status"] == "published"
+
+
+def test_an_update_checks_the_status_and_stores_files_in_its_transaction(store, items):
+    store.add(items[1], "ana", status="published")
+    with pytest.raises(Conflict, match="'splink' is published: it can be changed only when it is draft or submitted"):
+        store.update("splink", {"title": "Swapped"}, from_statuses=("draft", "submitted"))
+    assert store.get("splink")["title"] == "Splink" and store.revision("splink") == 1
+
+    def failing(connection, item):
+        raise OSError("disk full")
+
+    with pytest.raises(OSError):
+        store.update("splink", {"title": "Swapped"}, attach=failing)
+    assert store.get("splink")["title"] == "Splink" and store.revision("splink") == 1
+    with pytest.raises(OSError):
+        store.add(items[0], "ana", attach=failing)
+    with pytest.raises(NotFound):
+        store.get(items[0]["id"])
+    seen = []
+    store.add(items[0], "ana", attach=lambda connection, item: seen.append(item["id"]))
+    assert seen == [items[0]["id"]]
+
+
 def test_ratings_average_one_per_user(store, items):
     store.add(items[0], "curator", status="published")
     store.add(items[1], "curator", status="published")
@@ -130,6 +218,7 @@ def test_load_folder_is_idempotent_and_updates_changed_files(store, items, tmp_p
     write_folder(folder, [{**items[1], "title": "Splink at scale"}, items[3]])
     third = store.load_folder(folder)
     assert (third["added"], third["updated"]) == ([items[3]["id"]], ["splink"])
+    assert store.revision("splink") == 2 and store.revision(items[0]["id"]) == 1
     assert len(store.export()) == 4
     assert ids(store.search("scale")) == ["splink"]
     assert store.search("splink")["total"] == 1

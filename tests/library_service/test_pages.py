@@ -65,7 +65,8 @@ def published(library, **fields) -> dict:
     r = library.call("POST", "/api/items", as_user="page-submitter", json=fields)
     assert r.status_code == 201, r.text
     item = r.json()
-    r = library.call("POST", f"/api/items/{item['id']}/review", as_user="page-curator", json={"decision": "publish"})
+    review = {"decision": "publish", "revision": item["revision"]}
+    r = library.call("POST", f"/api/items/{item['id']}/review", as_user="page-curator", json=review)
     assert r.status_code == 200, r.text
     return item
 
@@ -276,7 +277,7 @@ def test_errors_are_html_pages(library, reader):
         "POST",
         f"/api/items/{item['id']}/review",
         as_user="page-curator",
-        json={"decision": "reject", "reason": reason},
+        json={"decision": "reject", "revision": item["revision"], "reason": reason},
     )
     assert r.status_code == 200, r.text
     r = library.call("GET", f"/items/{item['id']}", as_user="page-submitter")

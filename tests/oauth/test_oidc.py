@@ -188,3 +188,18 @@ def test_refused_callbacks_keep_codes_out_of_log(hub, provider):
     assert forged.status_code == 400
     log = hub.log()
     assert [g.username for g in provider.grants.values() if g.code in log] == []
+
+
+def test_provider_groups_never_take_a_projects_group_and_projects_stay(hub, provider):
+    provider.add_user("gus", PASSWORD, groups=["statisticians", "project-census", "collaboration-accounts"])
+    # gus is already in the project atlas (its member group, marked by the projects service).
+    assert hub.api("POST", "/users/gus").status_code == 201
+    assert hub.api("POST", "/groups/project-atlas", json={"users": ["gus"]}).status_code == 201
+    marked = hub.api("PUT", "/groups/project-atlas/properties", json={"statcommons_project": "atlas"})
+    assert marked.status_code == 200
+    gus = Browser(hub, provider)
+    assert gus.sign_in("gus").status_code == 200 and gus.logged_in
+    user = hub.api("GET", "/users/gus").json()
+    assert sorted(user["groups"]) == ["project-atlas", "statisticians"]
+    assert hub.api("GET", "/groups/project-census").status_code == 404
+    assert "Ignored the groups collaboration-accounts, project-census of 'gus'" in hub.log()

@@ -62,8 +62,8 @@ def attached_item(homes):
     item = {"type": "notebook", "title": "Needs a missing module", "summary": "Fails on purpose."}
     r = homes.library("POST", "/items", "cora", json={**item, "notebook_content": ATTACHED_FAILING})
     assert r.status_code == 201, r.text
-    item_id = r.json()["id"]
-    r = homes.library("POST", f"/items/{item_id}/review", "cora", json={"decision": "publish"})
+    item_id, revision = r.json()["id"], r.json()["revision"]
+    r = homes.library("POST", f"/items/{item_id}/review", "cora", json={"decision": "publish", "revision": revision})
     assert r.status_code == 200, r.text
     return item_id
 
@@ -166,8 +166,9 @@ def test_a_library_notebook_in_a_git_repository_is_cloned_and_run(homes, tmp_pat
         }
         r = homes.library("POST", "/items", "cora", json=item)
         assert r.status_code == 201, r.text
-        item_id = r.json()["id"]
-        assert homes.library("POST", f"/items/{item_id}/review", "cora", json={"decision": "publish"}).ok
+        item_id, revision = r.json()["id"], r.json()["revision"]
+        review = {"decision": "publish", "revision": revision}
+        assert homes.library("POST", f"/items/{item_id}/review", "cora", json=review).ok
         run = homes.start("ana", item=item_id, parameters={"word": "bonjour"})
         ended = homes.wait(run["id"], "ana", timeout=150)
     assert ended["status"] == "succeeded", ended

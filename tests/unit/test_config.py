@@ -429,10 +429,28 @@ def test_nobody_logs_in_as_a_collaboration_account():
             def warning(*args):
                 pass
 
-    hook = config.refuse_collaboration_accounts
+    hook = config.post_auth
     assert hook(Authenticator, None, {"name": "survey-collab"}) is None
     assert hook(Authenticator, None, {"name": "ana"}) == {"name": "ana"}
     assert hook(Authenticator, None, None) is None
     c = Config()
     config.update_auth(c, validate({}), env={})
     assert c.Authenticator.post_auth_hook is hook
+
+
+def test_groups_from_an_identity_provider_never_take_a_projects_group():
+    from types import SimpleNamespace
+
+    warnings = []
+    authenticator = SimpleNamespace(manage_groups=True, log=SimpleNamespace(warning=lambda *a: warnings.append(a)))
+    atlas = SimpleNamespace(name="project-atlas", properties={"statcommons_project": "atlas"})
+    by_hand = SimpleNamespace(name="project-fake", properties={})
+    handler = SimpleNamespace(find_user=lambda name: SimpleNamespace(groups=[atlas, by_hand]))
+    offered = {"name": "ana", "groups": ["statisticians", "project-census", "collaboration-accounts"]}
+    assert config.post_auth(authenticator, handler, offered)["groups"] == ["project-atlas", "statisticians"]
+    assert "project-census" in warnings[0][1] and "collaboration-accounts" in warnings[0][1]
+    # Not managing groups, or a first login: nothing to keep.
+    unmanaged = SimpleNamespace(manage_groups=False, log=authenticator.log)
+    assert config.post_auth(unmanaged, handler, dict(offered)) == offered
+    first = SimpleNamespace(find_user=lambda name: None)
+    assert config.post_auth(authenticator, first, dict(offered))["groups"] == ["statisticians"]

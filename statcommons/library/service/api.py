@@ -5,6 +5,11 @@ request, and call the :class:`~statcommons.library.store.Store`. Every error is 
 ``{"status", "message"}`` (plus ``errors``, a list of ``{"path", "message"}``, for a
 refused item), never a redirect: API clients get 401 without credentials and 403
 without the scope, 404 for an item they may not see.
+
+A review names the ``revision`` of the item the curator read, and the store refuses it
+(409) when the item changed since. What the checks here allow (a submitter changes only
+their unpublished items) the store checks again in the transaction that makes the change,
+so that a review or a change coming in between cannot be overtaken.
 """
 
 from __future__ import annotations
@@ -21,17 +26,18 @@ import sqlalchemy as sa
 
 from ...hubservice import ApiError, JsonApiHandler
 from .. import dcat, gsbpm, schema, search
-from ..store import FACETS, MAX_PAGE, SORTS, InvalidItem, Item
+from ..store import FACETS, MAX_PAGE, SORTS, Conflict, InvalidItem, Item, NotFound
 from .access import Caller
 from .attachments import notebook_problem
 from .render import markdown_html
 
 # Fields the service sets; a client sending one is told so.
-SERVICE_FIELDS = ("id", "submitter", "created", "updated", "rating", "last_run", "status_reason")
+SERVICE_FIELDS = ("id", "submitter", "created", "updated", "revision", "rating", "last_run", "status_reason")
 EDITABLE_BY_SUBMITTER = ("draft", "submitted", "rejected")
 SUBMITTABLE_STATUSES = ("draft", "submitted")
 DECISIONS = {"publish": ("published", ("submitted", "retired")), "reject": ("rejected", ("submitted",))}
 DECISIONS["retire"] = ("retired", ("published",))
+REVIEW_FIELDS = ("decision", "revision", "reason")
 LIST_PARAMETERS = ("q", *FACETS, "status", "mine", "sort", "limit", "offset", "facets")
 MAX_REASON = 2000
 
@@ -81,13 +87,11 @@ class BaseHandler(JsonApiHandler):
     # Items
 
     def meta(self, item_id: str) -> Any:
-        """The stored row of an item (data, submitter, origin, status reason, rating), or 404."""
+        """The stored row of an item (data, submitter, origin, status reason, revision, rating), or 404."""
+        columns = (Item.data, Item.submitter, Item.origin, Item.status_reason, Item.revision)
+        columns += (Item.rating_avg, Item.rating_count)
         with self.store.engine.connect() as conn:
-            row = conn.execute(
-                sa.select(
-                    Item.data, Item.submitter, Item.origin, Item.status_reason, Item.rating_avg, Item.rating_count
-                ).where(Item.id == search.clean(item_id))
-            ).first()
+            row = conn.execute(sa.select(*columns).where(Item.id == search.clean(item_id))).first()
         if row is None:
             raise ApiError(404, f"no library item {item_id!r}")
         return row
@@ -103,6 +107,7 @@ class BaseHandler(JsonApiHandler):
         item = dict(row.data)
         average = round(row.rating_avg, 2) if row.rating_avg is not None else None
         item["rating"] = {"average": average, "count": row.rating_count}
+        item["revision"] = row.revision
         item["submitter"] = row.submitter
         item["maintained_in"] = f"library/{item['id']}.yaml" if row.origin == "folder" else None
         if row.status_reason and (caller.curator or caller.name == row.submitter):
@@ -177,7 +182,7 @@ class ItemsHandler(BaseHandler):
         runs = self.attachments.last_runs([h["item"]["id"] for h in result["items"] if h["item"]["type"] == "notebook"])
         items = []
         for hit in result["items"]:
-            item = {**hit["item"], "rating": hit["rating"], "highlight": hit["highlight"]}
+            item = {**hit["item"], "rating": hit["rating"], "revision": hit["revision"], "highlight": hit["highlight"]}
             if item["type"] == "notebook":
                 item["last_run"] = runs.get(item["id"])
             items.append(item)
@@ -194,14 +199,18 @@ class ItemsHandler(BaseHandler):
             _check_notebook(data, content, self.service_options["max_notebook_size"])
             if "notebook" not in data:
                 data["notebook"] = {"attached": f"{schema_slug(data.get('title'))}.ipynb"}
+        attach = None
+        if content is not None:
+
+            def attach(connection, item: dict) -> None:
+                self.attachments.put_notebook(item["id"], content, connection)
+
         try:
-            item = self.store.add({**data, "updated": _now()}, submitter=caller.name, status=status)
+            item = self.store.add({**data, "updated": _now()}, submitter=caller.name, status=status, attach=attach)
         except InvalidItem as e:
             # Without a title there is no id to make: the title is what to fix, not the id.
             problems = [p for p in e.problems if not (p.path == "id" and p.message.startswith("missing"))]
             raise ApiError(422, f"the item has {len(problems)} problem(s)", _problems(problems)) from None
-        if content is not None:
-            self.attachments.put_notebook(item["id"], content)
         location = f"{self.service_options['prefix']}api/items/{item['id']}"
         self.set_header("Location", location)
         self.write_json(self.item_json(self.meta(item["id"]), caller), 201)
@@ -258,34 +267,55 @@ class ItemHandler(BaseHandler):
             _check_notebook({**row.data, **changes}, content, self.service_options["max_notebook_size"])
         if new_status and new_status != status and status not in EDITABLE_BY_SUBMITTER:
             raise ApiError(409, f"{item_id!r} is {status}: it cannot go back to {new_status}")
+        attach = None
+        if content is not None:
+
+            def attach(connection, item: dict) -> None:
+                self.attachments.put_notebook(item["id"], content, connection)
+
         try:
-            self.store.update(item_id, {**changes, "updated": _now()})
+            self.store.update(
+                row.data["id"],
+                {**changes, "updated": _now()},
+                status=new_status,
+                attach=attach,
+                from_statuses=None if caller.curator else EDITABLE_BY_SUBMITTER,
+            )
         except InvalidItem as e:
             raise ApiError(422, f"the item has {len(e.problems)} problem(s)", _problems(e.problems)) from None
+        except Conflict as e:
+            raise ApiError(409, str(e)) from None
         except ValueError as e:
             raise ApiError(422, str(e), [{"path": "id", "message": str(e)}]) from None
-        if new_status and new_status != status:
-            self.store.set_status(item_id, new_status)
-        if content is not None:
-            self.attachments.put_notebook(item_id, content)
         self.write_json(self.item_json(self.meta(item_id), caller))
 
 
 class ReviewHandler(BaseHandler):
-    """``POST /api/items/{id}/review``: a curator publishes, rejects (with a reason) or retires an item."""
+    """``POST /api/items/{id}/review``: a curator publishes, rejects (with a reason) or retires an item.
+
+    The review names the ``revision`` the curator read; if the item changed since, the answer
+    is a 409 and nothing changes, so that a submitter cannot swap what the curator approved.
+    """
 
     def post(self, item_id: str) -> None:
         caller = self.reader()
         self.require(caller.curator, f"only curators review: {caller.name} is not in the curators group")
         row = self.visible(item_id, caller)
         data = self.json_body()
-        unknown = sorted(set(data) - {"decision", "reason"})
-        errors = [{"path": k, "message": "unknown field: allowed fields are decision, reason"} for k in unknown]
-        decision, reason = data.get("decision"), data.get("reason")
+        unknown = sorted(set(data) - set(REVIEW_FIELDS))
+        allowed = ", ".join(REVIEW_FIELDS)
+        errors = [{"path": k, "message": f"unknown field: allowed fields are {allowed}"} for k in unknown]
+        decision, reason, revision = data.get("decision"), data.get("reason"), data.get("revision")
         if not isinstance(decision, str) or decision not in DECISIONS:
             errors.append(
                 {"path": "decision", "message": f"{decision!r} is not allowed: use one of publish, reject, retire"}
             )  # noqa: E501
+        if "revision" not in data:
+            message = "missing: required, the revision of the item you reviewed (its revision field)"
+            errors.append({"path": "revision", "message": message})
+        elif isinstance(revision, bool) or not isinstance(revision, int) or revision < 1:
+            message = f"{revision!r} is not allowed: expected the item's revision, a whole number from 1"
+            errors.append({"path": "revision", "message": message})
         if reason is not None and (not isinstance(reason, str) or len(reason) > MAX_REASON):
             errors.append({"path": "reason", "message": f"expected a text of at most {MAX_REASON} characters"})
         elif decision in ("reject", "retire") and not (reason or "").strip():
@@ -295,17 +325,22 @@ class ReviewHandler(BaseHandler):
         if row.origin == "folder":
             raise ApiError(409, f"{item_id!r} is maintained in library/{item_id}.yaml: change its status there")
         new_status, from_statuses = DECISIONS[decision]
-        status = row.data.get("status")
         file = (row.data.get("video") or {}).get("file")
         if decision == "publish" and file and self.attachments.video(row.data["id"]) is None:
             message = f"{item_id!r} names the video file {file}, which has not been uploaded: it cannot be published"
             raise ApiError(409, message)
-        if status not in from_statuses:
-            raise ApiError(
-                409, f"{item_id!r} is {status}: only items that are {' or '.join(from_statuses)} can be {new_status}"
-            )  # noqa: E501
-        self.store.set_status(item_id, new_status, search.clean(reason.strip()) if reason else None)
-        self.store.update(item_id, {"updated": _now()})
+        try:
+            self.store.review(
+                row.data["id"],
+                new_status,
+                revision,
+                reason=search.clean(reason.strip()) if reason else None,
+                from_statuses=from_statuses,
+            )
+        except Conflict as e:
+            raise ApiError(409, str(e)) from None
+        except NotFound:
+            raise ApiError(404, f"no library item {item_id!r}") from None
         self.write_json(self.item_json(self.meta(item_id), caller))
 
 
@@ -510,7 +545,21 @@ class VideoHandler(BaseHandler):
         if sent != expected:
             raise ApiError(415, f"{file} is sent as {expected}: the request's Content-Type is {sent or 'missing'!r}")
         self._upload.seek(0)
-        stored = self.attachments.put_video(row.data["id"], file, expected, self._upload)
+        stored: dict = {}
+
+        # The file is part of what a curator reviews: storing it makes a new revision of the item.
+        def attach(connection, item: dict) -> None:
+            stored.update(self.attachments.put_video(item["id"], file, expected, self._upload, connection))
+
+        try:
+            self.store.update(
+                row.data["id"],
+                {"updated": _now()},
+                attach=attach,
+                from_statuses=None if caller.curator else EDITABLE_BY_SUBMITTER,
+            )
+        except Conflict as e:
+            raise ApiError(409, str(e)) from None
         self.write_json({"file": file, "content_type": expected, "size": stored["size"], "sha256": stored["sha256"]})
 
 

@@ -120,6 +120,8 @@ async def _serve(args: argparse.Namespace) -> None:
     if not url:
         sys.exit("statcommons.library.service: STATCOMMONS_LIBRARY_DB is not set: give the catalogue's database URL")
     store = Store(url, search=args.search)
+    if store.migrated:
+        log.info("library database schema: %s", ", ".join(store.migrated))
     if args.folder:
         report = store.load_folder(args.folder)
         counts = ", ".join(f"{len(report[k])} {k}" for k in ("added", "updated", "unchanged"))

@@ -11,6 +11,11 @@ only the chunks it needs, on SQLite and PostgreSQL alike.
 
 The runner's record of a notebook's latest run (``last_run``) lives here too rather than in
 the item, so that reloading a curated file at start never erases it.
+
+A notebook or a video is part of what a curator reviews: the service stores them through
+:meth:`Store.add <statcommons.library.store.Store.add>` and
+:meth:`Store.update <statcommons.library.store.Store.update>` (``attach``), which pass the
+connection of the transaction that makes the item's new revision.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import BinaryIO
 
@@ -72,6 +78,16 @@ def notebook_problem(content: object) -> str | None:
     return None
 
 
+@contextmanager
+def _transaction(engine: sa.Engine, connection: sa.Connection | None) -> Iterator[sa.Connection]:
+    """The connection given, in the transaction its caller commits; else a transaction of our own."""
+    if connection is not None:
+        yield connection
+    else:
+        with engine.begin() as own:
+            yield own
+
+
 class Attachments:
     """Notebook files and last runs by item id, in the database of a :class:`~statcommons.library.store.Store`."""
 
@@ -79,8 +95,11 @@ class Attachments:
         self.engine = engine
         _metadata.create_all(engine)
 
-    def put_notebook(self, item_id: str, content: dict) -> dict:
-        """Keep (or replace) the notebook of an item; returns its ``size`` and ``sha256``."""
+    def put_notebook(self, item_id: str, content: dict, connection: sa.Connection | None = None) -> dict:
+        """Keep (or replace) the notebook of an item; returns its ``size`` and ``sha256``.
+
+        In ``connection``'s transaction when given, else in one of its own.
+        """
         text = json.dumps(content, ensure_ascii=False, separators=(",", ":"))
         row = {
             "content": text,
@@ -88,7 +107,7 @@ class Attachments:
             "sha256": hashlib.sha256(text.encode()).hexdigest(),
             "updated": datetime.now(UTC),
         }
-        with self.engine.begin() as conn:
+        with _transaction(self.engine, connection) as conn:
             changed = conn.execute(sa.update(notebooks).where(notebooks.c.item_id == item_id).values(**row)).rowcount
             if not changed:
                 conn.execute(sa.insert(notebooks).values(item_id=item_id, **row))
@@ -99,10 +118,15 @@ class Attachments:
         with self.engine.connect() as conn:
             return conn.scalar(sa.select(notebooks.c.content).where(notebooks.c.item_id == item_id))
 
-    def put_video(self, item_id: str, file: str, content_type: str, source: BinaryIO) -> dict:
-        """Keep (or replace) the video file of an item, read from ``source`` chunk by chunk."""
+    def put_video(
+        self, item_id: str, file: str, content_type: str, source: BinaryIO, connection: sa.Connection | None = None
+    ) -> dict:
+        """Keep (or replace) the video file of an item, read from ``source`` chunk by chunk.
+
+        In ``connection``'s transaction when given, else in one of its own.
+        """
         digest, size, seq = hashlib.sha256(), 0, 0
-        with self.engine.begin() as conn:
+        with _transaction(self.engine, connection) as conn:
             conn.execute(sa.delete(video_chunks).where(video_chunks.c.item_id == item_id))
             conn.execute(sa.delete(videos).where(videos.c.item_id == item_id))
             while chunk := source.read(CHUNK):

@@ -2,7 +2,8 @@
 
 OpenAPI 3.1 uses JSON Schema 2020-12, so the item schema of
 :mod:`~statcommons.library.schema` is embedded as it is: clients and the service
-validate with the same rules.
+validate with the same rules. Items as returned carry the service's fields too, among
+them ``revision``, which a review must name.
 """
 
 from __future__ import annotations
@@ -14,6 +15,12 @@ from .. import schema
 from ..store import FACETS, MAX_PAGE, SORTS
 from .api import SERVICE_FIELDS, SUBMITTABLE_STATUSES
 
+_REVISION = {
+    "type": "integer",
+    "minimum": 1,
+    "description": "1 when the item is added, one more at each change of its fields, notebook or video file; "
+    "a review names the revision it judges",
+}
 _RATING = {
     "type": "object",
     "required": ["average", "count"],
@@ -36,7 +43,8 @@ def _item_schemas() -> dict:
     submission["description"] = "an item to submit: the service assigns id, submitter, created and updated"
     changes = {
         "type": "object",
-        "description": "fields to change (null removes one); status may go to draft or submitted",
+        "description": "fields to change (null removes one); status may go to draft or submitted. A change of "
+        "a field or of the notebook makes a new revision, and a rejected item goes back to submitted",
         "properties": {
             k: ({"oneOf": [v, {"type": "null"}]} if k not in ("type", "title", "summary") else v)
             for k, v in submission["properties"].items()
@@ -45,12 +53,13 @@ def _item_schemas() -> dict:
     }
     returned = {
         "type": "object",
-        "required": ["id", "type", "title", "summary", "status", "rating"],
+        "required": ["id", "type", "title", "summary", "status", "revision", "rating"],
         "properties": {
             **{k: {"type": v["type"]} if "type" in v else {} for k, v in base["properties"].items()},
             "id": {"type": "string"},
             "type": {"enum": list(schema.TYPES)},
             "status": {"enum": list(schema.STATUSES)},
+            "revision": _REVISION,
             "rating": _RATING,
             "submitter": {"type": ["string", "null"]},
             "status_reason": {"type": "string"},
@@ -191,12 +200,17 @@ def openapi(prefix: str = "/services/library/", version: str = "1") -> dict:
         "/api/items/{item_id}/review": {
             "parameters": [_ITEM_ID],
             "post": {
-                "summary": "Publish, reject (with a reason) or retire an item: curators",
+                "summary": "Publish, reject (with a reason) or retire the revision of an item a curator read",
                 "operationId": "reviewItem",
                 "requestBody": _body("#/components/schemas/Review"),
                 "responses": {
                     "200": _json("#/components/schemas/Item", "the reviewed item"),
                     **_errors(400, 401, 403, 404, 409, 413, 422),
+                    "409": {
+                        "description": "the item changed since the revision named (read it again), or its status "
+                        "does not allow the decision; nothing was changed",
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+                    },
                 },
             },
         },
@@ -279,7 +293,8 @@ def openapi(prefix: str = "/services/library/", version: str = "1") -> dict:
                 },
             },
             "put": {
-                "summary": "Upload the video file named by the item's video.file: its submitter or a curator",
+                "summary": "Upload the video file named by the item's video.file (a new revision): its submitter "
+                "or a curator",
                 "operationId": "putVideo",
                 "requestBody": {
                     "required": True,
@@ -377,8 +392,12 @@ def openapi(prefix: str = "/services/library/", version: str = "1") -> dict:
         "Hidden": _object({"hidden": {"type": "boolean"}}, ["hidden"]),
         "Stars": _object({"stars": {"type": "integer", "minimum": 1, "maximum": 5}}, ["stars"]),
         "Review": _object(
-            {"decision": {"enum": ["publish", "reject", "retire"]}, "reason": {"type": "string", "maxLength": 2000}},
-            ["decision"],
+            {
+                "decision": {"enum": ["publish", "reject", "retire"]},
+                "revision": {**_REVISION, "description": "the revision of the item the curator read"},
+                "reason": {"type": "string", "maxLength": 2000, "description": "required to reject or retire"},
+            },
+            ["decision", "revision"],
         ),
         "LastRun": copy.deepcopy(schema.LAST_RUN_SCHEMA),
         "VideoFile": _object(

@@ -1,0 +1,20 @@
+"""The library's schema as release 232be57 made it, the last release without migrations.
+
+A database of that release has the library's tables and no version table:
+:func:`statcommons.dbschema.upgrade` stamps it with this revision and then applies the later
+ones. A new database is made from the models and stamped with the newest revision, so this
+revision has nothing to create.
+"""
+
+revision = "0001_baseline"
+down_revision = None
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    raise NotImplementedError("the library's migrations only go forward: restore a backup instead")
