@@ -29,7 +29,8 @@ import { errorText, ItemView } from './itemview';
 import { draftFromNotebook, IItem } from './model';
 import { Api, IPanelSettings, LibraryPanel } from './panel';
 import { ProjectsView } from './projects';
-import { jsonBody, requestAPI } from './request';
+import { requestAPI } from './request';
+import { Decision, IReviewOutcome, sendReview } from './review';
 import { RunsView, runNotebook, scheduleNotebook } from './runs';
 import { SubmitForm } from './submit';
 
@@ -47,8 +48,12 @@ export namespace CommandIDs {
 
 const api: Api = (endPoint, init) => requestAPI(endPoint, init);
 
-/** Ask a curator to confirm a decision (and the reason of a rejection), then send it. */
-async function review(item: IItem, decision: 'publish' | 'reject'): Promise<boolean> {
+/**
+ * Ask a curator to confirm a decision (and the reason of a rejection), then send it with the
+ * revision they looked at. A refusal because the item changed is for the caller to show, next
+ * to the item it reloads.
+ */
+async function review(item: IItem, decision: Decision): Promise<IReviewOutcome> {
   const body = new Widget();
   const reason = document.createElement('textarea');
   reason.className = 'jp-mod-styled sc-reason-input';
@@ -69,21 +74,15 @@ async function review(item: IItem, decision: 'publish' | 'reject'): Promise<bool
     buttons: [Dialog.cancelButton(), Dialog.okButton({ label: decision === 'publish' ? 'Publish' : 'Reject' })]
   });
   if (!result.button.accept) {
-    return false;
+    return { outcome: 'cancelled', message: '' };
   }
-  try {
-    await requestAPI(
-      `library/api/items/${encodeURIComponent(item.id)}/review`,
-      jsonBody('POST', decision === 'reject' ? { decision, reason: reason.value } : { decision })
-    );
-    Notification.success(decision === 'publish' ? `Published “${item.title}”.` : `Rejected “${item.title}”.`, {
-      autoClose: 4000
-    });
-    return true;
-  } catch (error) {
-    Notification.error(errorText(error), { autoClose: 8000 });
-    return false;
+  const outcome = await sendReview(api, item, decision, reason.value);
+  if (outcome.outcome === 'reviewed') {
+    Notification.success(outcome.message, { autoClose: 4000 });
+  } else if (outcome.outcome === 'failed') {
+    Notification.error(outcome.message, { autoClose: 8000 });
   }
+  return outcome;
 }
 
 const libraryPlugin: JupyterFrontEndPlugin<void> = {

@@ -12,6 +12,7 @@ import { renderMarkdown } from './markdown';
 import { IComment, IItem, IUser, loadCode, ratingText } from './model';
 import { Api } from './panel';
 import { jsonBody, serverURL, ServiceError } from './request';
+import type { Review } from './review';
 
 export interface IItemViewOptions {
   id: string;
@@ -19,7 +20,8 @@ export interface IItemViewOptions {
   rendermime: IRenderMimeRegistry;
   /** Open a file of the home in its editor. */
   openPath: (path: string) => Promise<void>;
-  review: (item: IItem, decision: 'publish' | 'reject') => Promise<boolean>;
+  /** A curator's decision on the item as shown (its revision): see review.ts. */
+  review: Review;
 }
 
 export class ItemView extends Widget {
@@ -183,8 +185,13 @@ export class ItemView extends Widget {
       for (const decision of ['publish', 'reject'] as const) {
         actions.append(
           this.button(decision === 'publish' ? 'Publish' : 'Reject', async () => {
-            if (await this.options.review(item, decision)) {
+            const { outcome, message } = await this.options.review(item, decision);
+            if (outcome === 'reviewed' || outcome === 'changed') {
+              // Changed: show the item as it is now, to be read again before deciding.
               await this.load();
+            }
+            if (outcome === 'changed') {
+              this.say(message, true);
             }
           })
         );

@@ -51,6 +51,8 @@ export interface IItem {
   algorithm?: { repository?: string; language?: string; install?: string; entry_point?: string };
   video_file_url?: string;
   updated?: string;
+  /** 1 when submitted, one more at each change: a review names the revision the curator read. */
+  revision?: number;
   [key: string]: unknown;
 }
 

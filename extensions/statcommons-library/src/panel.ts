@@ -17,6 +17,7 @@ import {
   toggleFacet
 } from './model';
 import { ServiceError } from './request';
+import type { Review } from './review';
 
 /** How the panel calls its server: `requestAPI` in the app, a fake in tests. */
 export type Api = (endPoint: string, init?: RequestInit) => Promise<any>;
@@ -38,7 +39,7 @@ export interface ILibraryPanelOptions {
   openItem: (id: string) => void;
   settings?: Partial<IPanelSettings>;
   /** A curator's decision on a submitted item, done by the caller (it asks for a reason). */
-  review?: (item: IItem, decision: 'publish' | 'reject') => Promise<boolean>;
+  review?: Review;
 }
 
 type View = 'search' | 'mine' | 'review';
@@ -406,8 +407,19 @@ export class LibraryPanel extends Widget {
       [reject, 'reject']
     ] as const) {
       button.addEventListener('click', async () => {
-        if (this.reviewFn && (await this.reviewFn(item, decision))) {
+        if (!this.reviewFn) {
+          return;
+        }
+        const { outcome, message } = await this.reviewFn(item, decision);
+        if (outcome === 'reviewed' || outcome === 'changed') {
           await this.loadList('review');
+        }
+        if (outcome === 'changed') {
+          // The queue now shows the item as it is: say why nothing was done, and which item.
+          this.listStatus.classList.add('sc-error');
+          this.listStatus.textContent = message;
+          const row = this.listNode.querySelector(`.sc-result[data-id="${CSS.escape(item.id)}"] .sc-result-body`);
+          row?.append(h('div', { class: 'sc-reason sc-changed' }, 'Changed since you saw it: open it and read it again.'));
         }
       });
     }

@@ -142,6 +142,71 @@ describe('LibraryPanel', () => {
   });
 });
 
+describe('LibraryPanel review queue', () => {
+  afterEach(() => document.body.replaceChildren());
+
+  it('reviews the revision in the queue, and reloads an item that changed since', async () => {
+    let revision = 1;
+    const submitted = () => ({ ...ITEMS[1], status: 'submitted', revision });
+    const api = jest.fn(async (endPoint: string) => {
+      if (endPoint === 'library/api/user') {
+        return { name: 'cora', can_submit: true, curator: true, admin: false };
+      }
+      if (endPoint.includes('status=submitted')) {
+        return { items: [submitted()], total: 1, facets: {}, limit: 100, offset: 0 };
+      }
+      return library(endPoint);
+    });
+    const seen: { id: string; revision?: number; decision: string }[] = [];
+    const review = jest.fn(async (item: any, decision: 'publish' | 'reject') => {
+      seen.push({ id: item.id, revision: item.revision, decision });
+      // The submitter changed it after the queue was loaded.
+      revision = 2;
+      return { outcome: 'changed' as const, message: "Not published: 'paper-b' changed since revision 1 (it is at revision 2 now): read it again" };
+    });
+    const panel = new LibraryPanel({ api, openItem: () => undefined, review });
+    Widget.attach(panel, document.body);
+    await panel.start();
+    await panel.showView('review');
+    const loads = () => api.mock.calls.filter(([e]) => e.includes('status=submitted')).length;
+    expect(loads()).toBe(1);
+
+    panel.node.querySelector<HTMLButtonElement>('.sc-result[data-id="paper-b"] .jp-mod-accept')!.click();
+    await flush();
+    await flush();
+    expect(seen).toEqual([{ id: 'paper-b', revision: 1, decision: 'publish' }]);
+    expect(loads()).toBe(2);
+    const status = panel.node.querySelector('[role="tabpanel"]:not([hidden]) .sc-status')!;
+    expect(status.textContent).toContain("changed since revision 1 (it is at revision 2 now): read it again");
+    expect(status.classList.contains('sc-error')).toBe(true);
+    expect(panel.node.querySelector('.sc-result[data-id="paper-b"] .sc-changed')!.textContent).toContain('read it again');
+
+    // The reloaded queue carries the new revision: the next decision names it.
+    panel.node.querySelector<HTMLButtonElement>('.sc-result[data-id="paper-b"] .jp-mod-accept')!.click();
+    await flush();
+    expect(seen[1].revision).toBe(2);
+  });
+
+  it('does nothing more when the curator cancels', async () => {
+    const api = jest.fn(async (endPoint: string) =>
+      endPoint.includes('status=submitted')
+        ? { items: [{ ...ITEMS[1], status: 'submitted', revision: 1 }], total: 1, facets: {}, limit: 100, offset: 0 }
+        : endPoint === 'library/api/user'
+          ? { name: 'cora', curator: true }
+          : library(endPoint)
+    );
+    const review = jest.fn(async () => ({ outcome: 'cancelled' as const, message: '' }));
+    const panel = new LibraryPanel({ api, openItem: () => undefined, review });
+    Widget.attach(panel, document.body);
+    await panel.start();
+    await panel.showView('review');
+    panel.node.querySelector<HTMLButtonElement>('.sc-result[data-id="paper-b"] .jp-mod-warn')!.click();
+    await flush();
+    expect(review).toHaveBeenCalledTimes(1);
+    expect(api.mock.calls.filter(([e]) => e.includes('status=submitted')).length).toBe(1);
+  });
+});
+
 describe('LibraryPanel lists', () => {
   it('shows my submissions even when a search finishes after the list was asked for', async () => {
     let release: () => void = () => undefined;
