@@ -67,7 +67,8 @@ def keep_project_groups(authenticator, handler, auth_model: dict | None) -> dict
 
 def post_auth(authenticator, handler, auth_model: dict | None) -> dict | None:
     """``Authenticator.post_auth_hook`` of every authenticator StatCommons configures."""
-    return keep_project_groups(authenticator, handler, refuse_collaboration_accounts(authenticator, handler, auth_model))
+    auth_model = refuse_collaboration_accounts(authenticator, handler, auth_model)
+    return keep_project_groups(authenticator, handler, auth_model)
 
 
 class SignupAuthenticator(NativeAuthenticator):

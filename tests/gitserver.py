@@ -1,8 +1,9 @@
 """A real git server on loopback for tests: git's own smart HTTP backend behind a small HTTP server.
 
-Containers run on the host's network, so a repository served at ``http://127.0.0.1:<port>/``
-is cloned by git inside them exactly as from a forge (shallow clones need the smart protocol,
-which ``git http-backend`` speaks). :func:`make_repository` makes a real repository with files.
+The server listens on this machine's 127.0.0.1; containers, each in its own network namespace,
+reach it at their gateway (``http://100.64.7.2:<port>/``), which is the URL :func:`serving`
+gives, and clone from it exactly as from a forge (shallow clones need the smart protocol, which
+``git http-backend`` speaks). :func:`make_repository` makes a real repository with files.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+from .hubtools import FROM_CONTAINERS
 
 
 def make_repository(root: Path, name: str, files: dict[str, str | bytes], branch: str = "main") -> Path:
@@ -90,14 +93,15 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 @contextlib.contextmanager
-def serving(root: Path) -> Iterator[str]:
-    """Serve the bare repositories under ``root``; yields the base URL (``http://127.0.0.1:<port>/``)."""
+def serving(root: Path, host: str = FROM_CONTAINERS) -> Iterator[str]:
+    """Serve the bare repositories under ``root``; yields the base URL as containers reach it
+    (``http://100.64.7.2:<port>/``; give ``host="127.0.0.1"`` to clone from this machine)."""
     handler = type("Handler", (_Handler,), {"root": root})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
+        yield f"http://{host}:{server.server_address[1]}/"
     finally:
         server.shutdown()
         server.server_close()

@@ -26,6 +26,9 @@ import requests
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+#: This machine's loopback as containers reach it from their own network namespace (the gateway
+#: of the default engine.slirp4netns_cidr). Only containers use it: nothing on the host sends to it.
+FROM_CONTAINERS = "100.64.7.2"
 
 
 def _free_ports(count: int) -> int:

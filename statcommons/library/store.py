@@ -41,6 +41,7 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -691,6 +692,24 @@ class Store:
             query = query.where(Item.origin == origin)
         with Session(self.engine) as session:
             return list(session.scalars(query))
+
+    def repository_origins(self) -> list[str]:
+        """``scheme://host[:port]`` of every published notebook kept in a git repository, sorted.
+
+        Servers clone only from these (and the origins an administrator allows): a published
+        item's repository has been through a curator's review.
+        """
+        query = sa.select(Item.data).where(Item.status == "published", Item.type == "notebook")
+        found = set()
+        with Session(self.engine) as session:
+            for data in session.scalars(query):
+                repository = (data.get("notebook") or {}).get("repository")
+                if not isinstance(repository, str):
+                    continue
+                parts = urlsplit(repository)
+                if parts.scheme in ("http", "https") and parts.hostname:
+                    found.add(f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}".lower())
+        return sorted(found)
 
     # Ratings and comments
 

@@ -14,11 +14,14 @@ import json
 import re
 import subprocess
 import threading
+import time
 from http.server import CGIHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
 from playwright.sync_api import expect
+
+from ..hubtools import FROM_CONTAINERS
 
 pytestmark = [pytest.mark.browser, pytest.mark.containers]
 
@@ -239,8 +242,8 @@ def test_the_proxy_forwards_the_allowlist_and_passes_errors_on(lab_hub):
     # The server reaches the services at the addresses the hub gives it (not the fallback through the proxy).
     container = next(c for c in lab_hub.hub.containers() if c.name.endswith("-ana"))
     env = dict(item.split("=", 1) for item in container.attrs["Config"]["Env"])
-    assert env["STATCOMMONS_LIBRARY_URL"] == f"http://127.0.0.1:{lab_hub.hub.library_port}/services/library/"
-    assert env["STATCOMMONS_RUNNER_URL"] == f"http://127.0.0.1:{lab_hub.hub.runner_port}/services/runner/"
+    assert env["STATCOMMONS_LIBRARY_URL"] == f"http://{FROM_CONTAINERS}:{lab_hub.hub.library_port}/services/library/"
+    assert env["STATCOMMONS_RUNNER_URL"] == f"http://{FROM_CONTAINERS}:{lab_hub.hub.runner_port}/services/runner/"
     r = call(ana, "GET", "library/api/items", params={"q": "splink", "limit": "5"})
     assert r.status_code == 200, r.text
     assert "tutorial-record-linkage-splink" in [item["id"] for item in r.json()["items"]]
@@ -407,7 +410,8 @@ def served_repository(tmp_path, monkeypatch, name: str, notebook: dict) -> tuple
     handler = functools.partial(GitBackend, directory=str(served))
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_port}/cgi-bin/git/{name}"
+    # Cloned from inside the user's container, which reaches this machine's loopback at its gateway.
+    return server, f"http://{FROM_CONTAINERS}:{server.server_port}/cgi-bin/git/{name}"
 
 
 def test_a_repository_notebook_is_pulled_with_nbgitpuller_keeping_edits(lab_hub, tmp_path, monkeypatch):
@@ -418,12 +422,18 @@ def test_a_repository_notebook_is_pulled_with_nbgitpuller_keeping_edits(lab_hub,
             "type": "notebook",
             "title": "Repository notebook test",
             "summary": "A notebook kept in git.",
-            "status": "draft",
             "notebook": {"repository": repository, "branch": "main", "path": "nb/intro.ipynb"},
         }
         made = call(ana, "POST", "library/api/items", json=item)
         assert made.status_code == 201, made.text
         item_id = made.json()["id"]
+        # Links clone only from the origins of published notebooks: before publication, refused.
+        refused = call(ana, "POST", "workspace/open-notebook", json={"item": item_id})
+        assert refused.status_code == 403 and "servers.git_origins" in refused.json()["message"], refused.text
+        curator = lab_hub.user("cora", curator=True)
+        review = {"decision": "publish", "revision": made.json()["revision"]}
+        assert call(curator, "POST", f"library/api/items/{item_id}/review", json=review).status_code == 200
+        time.sleep(3.5)  # ana's server asks the library for its origins again after 3 s
         opened = call(ana, "POST", "workspace/open-notebook", json={"item": item_id})
         assert opened.status_code == 200, opened.text
         path = "course-notebooks.git/nb/intro.ipynb"  # where the library's nbgitpuller link puts it too

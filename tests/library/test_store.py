@@ -252,3 +252,18 @@ def test_slugify():
 def test_unsupported_database():
     with pytest.raises(ValueError, match="not supported"):
         Store("mysql://localhost/library")
+
+
+def test_repository_origins_are_those_of_published_notebooks(store):
+    def notebook(title: str, repository: str) -> dict:
+        return {
+            "type": "notebook",
+            "title": title,
+            "summary": "A notebook kept in git.",
+            "notebook": {"repository": repository, "branch": "main", "path": "a.ipynb"},
+        }
+
+    store.add(notebook("Published one", "https://GitHub.com/statcommons/tutorials"), "ana", status="published")
+    store.add(notebook("Published two", "http://git.example.org:8080/x.git"), "ana", status="published")
+    store.add(notebook("Only submitted", "https://evil.example.org/x.git"), "ana")
+    assert store.repository_origins() == ["http://git.example.org:8080", "https://github.com"]

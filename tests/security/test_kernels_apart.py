@@ -18,11 +18,10 @@ import time
 import pytest
 import requests
 
+from ..hubtools import FROM_CONTAINERS as GATEWAY
 from ..hubtools import wait_for
 
 pytestmark = pytest.mark.containers
-
-GATEWAY = "100.64.7.2"
 
 #: Subscribe to every address given and to every port listening in the caller's own namespace,
 #: for ``seconds``; print how many messages carried ``secret``.

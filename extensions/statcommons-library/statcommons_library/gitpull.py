@@ -25,6 +25,9 @@ from . import links
 
 #: Seconds the library's list of origins is kept.
 ORIGINS_MAX_AGE = 60.0
+#: Seconds after which an origin not in the kept list makes the list be fetched again (a notebook
+#: published a moment ago is allowed at once, yet refused links cannot make this server hammer the library).
+ORIGINS_MIN_AGE = 3.0
 
 
 class AllowedOrigins:
@@ -40,8 +43,18 @@ class AllowedOrigins:
     async def __call__(self) -> set[str]:
         return links.origins_from_setting() | await self.library()
 
-    async def library(self) -> set[str]:
-        if not self.library_url or time.monotonic() - self._fetched < self.max_age:
+    async def check(self, url: str) -> str:
+        """The URL's origin when it is allowed (asking the library again if it may have changed)."""
+        try:
+            return links.check_origin(url, await self())
+        except links.LinkRefused:
+            if time.monotonic() - self._fetched < ORIGINS_MIN_AGE:
+                raise
+            await self.library(fresh=True)
+            return links.check_origin(url, await self())
+
+    async def library(self, fresh: bool = False) -> set[str]:
+        if not self.library_url or (not fresh and time.monotonic() - self._fetched < self.max_age):
             return self._library
         token = os.environ.get("JUPYTERHUB_API_TOKEN", "")
         request = HTTPRequest(
@@ -69,7 +82,7 @@ async def check_link(handler, default: str) -> None:
     if os.environ.get("NBGITPULLER_PARENTPATH"):
         relative = f"{os.environ['NBGITPULLER_PARENTPATH'].strip('/')}/{relative}"
     try:
-        links.check_origin(repo, await handler.settings["statcommons_git_origins"]())
+        await handler.settings["statcommons_git_origins"].check(repo)
         links.target(handler.settings["server_root_dir"], relative)
     except links.LinkRefused as e:
         handler.log.warning("statcommons_library: refused a git-pull link: %s", e.message)
@@ -97,6 +110,7 @@ def setup_gitpull(server_app, library_url: str) -> None:
 
     web_app = server_app.web_app
     web_app.settings["statcommons_git_origins"] = AllowedOrigins(library_url, server_app.log)
+    web_app.settings["nbapp"] = server_app  # nbgitpuller's handlers read the server's settings through it
     base = url_path_join(web_app.settings["base_url"], "git-pull")
     static = os.path.join(os.path.dirname(handlers.__file__), "static")
     web_app.add_handlers(

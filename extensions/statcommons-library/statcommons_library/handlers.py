@@ -290,7 +290,7 @@ class OpenNotebookHandler(WorkspaceHandler):
             return {"path": str(path), "created": created, "how": "attached"}
         if notebook.get("repository"):
             try:
-                links.check_origin(notebook["repository"], await self.settings["statcommons_git_origins"]())
+                await self.settings["statcommons_git_origins"].check(notebook["repository"])
             except links.LinkRefused as e:
                 raise workspace.WorkspaceError(e.status, e.message) from None
             path, created = await asyncio.to_thread(self.pull, notebook)

@@ -626,6 +626,17 @@ class DcatHandler(BaseHandler):
         self.finish(cached[1])
 
 
+class RepositoriesHandler(BaseHandler):
+    """``GET /api/repositories``: the origins of published notebooks' git repositories.
+
+    What users' servers may clone from when a link asks them to (besides ``servers.git_origins``).
+    """
+
+    def get(self) -> None:
+        self.reader()
+        self.write_json({"origins": self.store.repository_origins()})
+
+
 class UserHandler(BaseHandler):
     """``GET /api/user``: who the service thinks is calling and what they may do."""
 

@@ -62,6 +62,7 @@ def handlers(prefix: str) -> list[tuple]:
         (route("api/schema"), api.SchemaHandler),
         (route("api/vocabularies"), api.VocabulariesHandler),
         (route("api/user"), api.UserHandler),
+        (route("api/repositories"), api.RepositoriesHandler),
         (route(r"api/dcat\.(jsonld|ttl)"), api.DcatHandler),
         (route(r"api/.*"), NotFoundHandler),
     ]

@@ -348,6 +348,28 @@ def openapi(prefix: str = "/services/library/", version: str = "1") -> dict:
                 },  # noqa: E501
             }
         },
+        "/api/repositories": {
+            "get": {
+                "summary": "Origins (scheme://host[:port]) of published notebooks' git repositories: "
+                "where users' servers may clone from",
+                "operationId": "getRepositoryOrigins",
+                "responses": {
+                    "200": {
+                        "description": "the origins",
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {"origins": {"type": "array", "items": {"type": "string"}}},
+                                    "required": ["origins"],
+                                }
+                            }
+                        },
+                    },
+                    **_errors(401, 403),
+                },
+            }
+        },
         "/api/dcat.jsonld": {
             "get": {
                 "summary": "The published catalogue as DCAT-AP 3.0 in JSON-LD",
