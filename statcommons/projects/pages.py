@@ -54,7 +54,8 @@ class ProjectsPage(api.BaseHandler):
             projects = await self.projects.list(self.caller)
         except ProjectError as e:
             raise api.ApiError(e.status, e.message) from None
-        self.finish(self.page("projects.html", projects=projects, caller=self.caller))
+        notices = self.projects.notices(self.caller)
+        self.finish(self.page("projects.html", projects=projects, caller=self.caller, notices=notices))
 
     def page(self, template: str, **context) -> str:
         hub_prefix = self.hub_auth.hub_prefix

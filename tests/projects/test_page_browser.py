@@ -36,7 +36,7 @@ def test_a_person_runs_a_project_from_the_page(workspace, erin, page, artifacts)
     page.get_by_role("link", name="Projects").click()
     expect(page).to_have_url(re.compile(r"/services/projects/$"))
     expect(page.locator("#no-projects")).to_be_visible()
-    expect(page.get_by_text("Membership changes apply to a member's own server at its next start")).to_be_visible()
+    expect(page.get_by_text("A member added gets the project's folder in their own server")).to_be_visible()
 
     page.fill("#project-name", "budget")
     page.fill("#project-title", "Budget <2027>")

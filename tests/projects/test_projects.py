@@ -282,7 +282,7 @@ def test_members_open_the_project_server_from_the_hub_home_page(workspace, surve
     home = iris.http.get(f"{hub.url}/hub/home", timeout=30).text
     assert 'href="/services/projects/open/atlas">Open the project server</a>' in home
     assert "<code>~/projects/atlas</code>" in home
-    assert "Membership changes reach your own server's <code>~/projects</code> at its next start" in home
+    assert "A project you join reaches your own server's <code>~/projects</code> at its next start" in home
     assert "/services/projects/open/survey" not in home  # not hers
 
     # Not a member: the 404 of the API, as a page (through the service's OAuth login first).

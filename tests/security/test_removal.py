@@ -8,6 +8,7 @@ the project's volume mounted read-write until its next restart.
 
 from __future__ import annotations
 
+import html
 import time
 
 import pytest
@@ -91,6 +92,8 @@ def test_a_removed_member_keeps_no_token_no_mount_and_no_file(users):
     notices = _projects(users, "GET", "user", "dario").json()["notices"]
     assert [n["project"] for n in notices] == [PROJECT]
     assert "carla removed you from the project ledger" in notices[0]["message"]
+    page = requests.get(f"{hub.url}/services/projects/", headers={"Authorization": f"token {users.token('dario')}"})
+    assert "carla removed you from the project ledger" in html.unescape(page.text)
     r = _projects(users, "DELETE", f"notices/{notices[0]['id']}", "dario")
     assert r.status_code == 204
     assert _projects(users, "GET", "user", "dario").json()["notices"] == []

@@ -92,7 +92,7 @@ def test_the_home_page_lists_the_users_projects_with_a_way_into_each_server():
         "/stats/services/projects/open/survey",
     ]
     assert "<code>~/projects/survey</code>" in projects
-    assert "Membership changes reach your own server's <code>~/projects</code> at its next start" in projects
+    assert "A project you join reaches your own server's <code>~/projects</code> at its next start" in projects
     assert "statisticians" not in projects
 
 

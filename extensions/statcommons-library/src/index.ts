@@ -1,7 +1,8 @@
 /**
  * The StatCommons library extension's plugins: the Library side panel and item views,
  * the notebook commands (submit to the library, run and schedule with the runner) and
- * "My projects" (the user's projects and their project servers).
+ * "My projects" (the user's projects and their project servers), and the projects service's
+ * notices.
  */
 import {
   ILayoutRestorer,
@@ -28,6 +29,7 @@ import { libraryIcon } from './icons';
 import { errorText, ItemView } from './itemview';
 import { draftFromNotebook, IItem } from './model';
 import { Api, IPanelSettings, LibraryPanel } from './panel';
+import { showNotices } from './notices';
 import { ProjectsView } from './projects';
 import { requestAPI } from './request';
 import { Decision, IReviewOutcome, sendReview } from './review';
@@ -296,6 +298,19 @@ const libraryPlugin: JupyterFrontEndPlugin<void> = {
       launcher.add({ command: CommandIDs.openLibrary, category: 'Other', rank: 0 });
       launcher.add({ command: CommandIDs.myProjects, category: 'Other', rank: 1 });
     }
+    // What the projects service could not tell the user at the time (a restart without a project).
+    void app.restored.then(() =>
+      showNotices(api, (message, dismiss) => {
+        Notification.warning(message, {
+          autoClose: false,
+          actions: [
+            { label: 'Dismiss', callback: () => void dismiss().catch(error => console.warn('statcommons: notice', error)) },
+            { label: 'My projects', callback: () => void commands.execute(CommandIDs.myProjects) }
+          ]
+        });
+      })
+    );
+
     if (mainMenu) {
       mainMenu.fileMenu.addGroup([{ command: CommandIDs.submit }], 40);
       mainMenu.runMenu.addGroup([{ command: CommandIDs.run }, { command: CommandIDs.schedule }, { command: CommandIDs.myRuns }], 60);

@@ -48,7 +48,8 @@
       await call("PUT", `${base}/members/${enc(form.get("user"))}`, { role: form.get("role") });
     } else if (action === "remove-member") {
       const user = element.closest("[data-user]").dataset.user;
-      if (!window.confirm(`Remove ${user} from ${project}? They keep access until their server restarts.`)) return;
+      const question = `Remove ${user} from ${project}? Their server and the project server restart at once, without their access.`;
+      if (!window.confirm(question)) return;
       await call("DELETE", `${base}/members/${enc(user)}`);
     } else if (action === "delete") {
       if (!window.confirm(`Delete ${project}? Its files are archived, then removed from every member.`)) return;
@@ -61,6 +62,8 @@
       return;
     } else if (action === "stop-server") {
       await call("DELETE", `${base}/server`);
+    } else if (action === "dismiss") {
+      await call("DELETE", `notices/${enc(element.closest("[data-notice]").dataset.notice)}`);
     } else {
       return;
     }
