@@ -8,7 +8,7 @@ Site-specific Python goes in jupyterhub_config.d/*.py, loaded last.
 import sys
 from pathlib import Path
 
-from statcommons import logs
+from statcommons import clientaddress, logs
 from statcommons.config import apply_config
 from statcommons.settings import SettingsError, load
 
@@ -16,7 +16,10 @@ c = get_config()  # noqa: F821
 logs.install()
 
 try:
-    apply_config(load(), c)
+    settings = load()
+    # Clients' addresses are those the proxy saw, never X-Real-Ip or a forged X-Forwarded-For.
+    clientaddress.install(settings["hub"]["trusted_proxies"])
+    apply_config(settings, c)
 except SettingsError as e:
     print(f"statcommons: {e}", file=sys.stderr)
     sys.exit(2)

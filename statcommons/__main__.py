@@ -102,15 +102,15 @@ def cmd_run(args) -> int:
     hub = loaded["hub"]
     ports = [
         (hub["ip"], hub["port"], "hub.port"),
-        ("127.0.0.1", hub["port"] + 1, "the proxy's API, hub.port + 1"),
-        ("127.0.0.1", hub["api_port"], "hub.api_port"),
+        (hub["internal_ip"], hub["port"] + 1, "the proxy's API, hub.port + 1"),
+        (hub["internal_ip"], hub["api_port"], "hub.api_port"),
     ]
     if loaded["library"]["enabled"]:
-        ports.append(("127.0.0.1", loaded["library"]["port"], "library.port"))
+        ports.append((hub["internal_ip"], loaded["library"]["port"], "library.port"))
     if loaded["runner"]["enabled"]:
-        ports.append(("127.0.0.1", loaded["runner"]["port"], "runner.port"))
+        ports.append((hub["internal_ip"], loaded["runner"]["port"], "runner.port"))
     if loaded["projects"]["enabled"]:
-        ports.append(("127.0.0.1", loaded["projects"]["port"], "projects.port"))
+        ports.append((hub["internal_ip"], loaded["projects"]["port"], "projects.port"))
     for ip, port, what in ports:
         if port_in_use(ip, port):
             pid_file = settings.state_dir(loaded) / "jupyterhub.pid"
@@ -131,7 +131,7 @@ def cmd_run(args) -> int:
     )
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda s, _f: proc.send_signal(s))
-    api = f"http://127.0.0.1:{hub['api_port']}{hub['base_url']}hub/health"
+    api = f"http://{hub['internal_ip']}:{hub['api_port']}{hub['base_url']}hub/health"
     if wait_ready(api, proc) and wait_ready(f"{url}hub/health", proc):
         print(f"==> hub ready at {url} ({time.monotonic() - started:.1f}s)", flush=True)
     elif proc.poll() is None:

@@ -22,9 +22,9 @@ from pathlib import Path
 import bcrypt
 from nativeauthenticator import NativeAuthenticator
 from nativeauthenticator.orm import UserInfo
-from traitlets import Unicode
+from traitlets import Float, Integer, Unicode
 
-from . import approval
+from . import approval, logins
 from .projects import names
 
 
@@ -72,7 +72,8 @@ def post_auth(authenticator, handler, auth_model: dict | None) -> dict | None:
 
 
 class SignupAuthenticator(NativeAuthenticator):
-    """NativeAuthenticator with a safe admin bootstrap and approval by POST only."""
+    """NativeAuthenticator with a safe admin bootstrap, approval by POST only, and the login and
+    sign-up forms of :mod:`statcommons.logins` (throttled, limited, hashing off the event loop)."""
 
     initial_password_file = Unicode(
         "",
@@ -80,14 +81,86 @@ class SignupAuthenticator(NativeAuthenticator):
         Empty: only print it.""",
     ).tag(config=True)
 
+    max_username_length = Integer(64, help="The longest user name a sign-up or login may give.").tag(config=True)
+
+    max_password_length = Integer(
+        72, help="The longest password, in bytes of UTF-8 (bcrypt reads no more than 72)."
+    ).tag(config=True)
+
+    failed_logins_per_account = Integer(
+        5,
+        help="""Failed logins for one account from one address before each next try waits (1 s,
+        2 s, 4 s... up to failed_login_delay_max).""",
+    ).tag(config=True)
+
+    failed_logins_per_address = Integer(
+        30, help="Failed logins from one address, whatever the accounts, before each next try waits."
+    ).tag(config=True)
+
+    failed_login_delay_max = Float(60.0, help="The longest wait after failed logins, in seconds.").tag(config=True)
+
+    signups_per_address_per_hour = Integer(5, help="Accounts one address may sign up within an hour.").tag(
+        config=True
+    )
+
+    signups_per_hour = Integer(100, help="Accounts that may be signed up within an hour, by everyone.").tag(
+        config=True
+    )
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.bootstrap_admins()
+        self.signups, self.all_signups, self.throttle = logins.limits(self)
+        # Checked for an unknown account, so that it costs what a known one does.
+        self._stand_in_hash = bcrypt.hashpw(secrets.token_bytes(16), bcrypt.gensalt())
 
     def get_handlers(self, app):
-        """NativeAuthenticator's pages, with its approval and discard handlers replaced by ours."""
-        native = [(route, handler) for route, handler in super().get_handlers(app) if route not in approval.HANDLERS]
-        return native + list(approval.HANDLERS.items())
+        """NativeAuthenticator's pages, with approval, discard, login and sign-up replaced by ours."""
+        ours = {**approval.HANDLERS, **logins.HANDLERS}
+        native = [(route, handler) for route, handler in super().get_handlers(app) if route not in ours]
+        return native + list(ours.items())
+
+    async def authenticate(self, handler, data):
+        """One bcrypt check, in a thread, whether or not the account exists or is approved.
+
+        A correct password of an account still waiting for approval is told apart for the login
+        form (``handler.statcommons_refusal``), as NativeAuthenticator did.
+        """
+        username = self.normalize_username(data.get("username", ""))
+        password = data.get("password", "")
+        user = self.get_user(username)
+        hashed = user.password if user is not None else self._stand_in_hash
+        try:
+            valid = await logins.check_password(password, hashed)
+        except ValueError:  # a password bcrypt cannot take (too long, a NUL byte)
+            valid = False
+        if user is None or not valid:
+            return None
+        if not user.is_authorized:
+            if handler is not None:
+                handler.statcommons_refusal = "pending"
+            return None
+        if user.has_2fa and not user.is_valid_token(data.get("2fa")):
+            return None
+        return username
+
+    async def create_user_async(self, username: str, password: str, **kwargs) -> UserInfo | None:
+        """NativeAuthenticator's ``create_user``, hashing in a thread: None when refused."""
+        username = self.normalize_username(username)
+        if self.user_exists(username) or not self.validate_username(username):
+            return None
+        if not self.is_password_strong(password) or not self.enable_signup:
+            return None
+        infos = {"username": username, "password": await logins.hash_password(password), **kwargs}
+        if self.open_signup or username in self.get_authed_users():
+            infos["is_authorized"] = True
+        try:
+            user_info = UserInfo(**infos)
+        except AssertionError:  # an e-mail address NativeAuthenticator refuses
+            return None
+        self.db.add(user_info)
+        self.db.commit()
+        return user_info
 
     def bootstrap_admins(self, env: dict | None = None) -> None:
         env = os.environ if env is None else env

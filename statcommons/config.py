@@ -9,12 +9,13 @@ Secrets (OAuth client, ops token, admin password) come only from ``env``.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
 import nativeauthenticator
 
-from . import network
+from . import clientaddress, network
 from .auth import post_auth
 from .library.service.access import ADMIN, CUSTOM_SCOPES, READ, REVIEW, RUNS, SUBMIT
 from .projects import access as projects_access
@@ -63,9 +64,15 @@ def update_hub(c, settings: dict) -> None:
 
 def update_proxy(c, settings: dict, root: Path = ROOT) -> None:
     state = state_dir(settings)
-    c.ConfigurableHTTPProxy.command = [str(root / "node_modules" / ".bin" / "configurable-http-proxy")]
+    # Node itself, so that the proxy loads our fix for paths that are not valid percent-encoding first.
+    c.ConfigurableHTTPProxy.command = [
+        shutil.which("node") or "node",
+        "--import",
+        (Path(__file__).parent / "proxy" / "bad-paths.mjs").as_uri(),
+        str(root / "node_modules" / "configurable-http-proxy" / "bin" / "configurable-http-proxy"),
+    ]
     c.ConfigurableHTTPProxy.pid_file = str(state / "proxy.pid")
-    c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{settings['hub']['port'] + 1}"
+    c.ConfigurableHTTPProxy.api_url = f"http://{network.internal_ip(settings)}:{settings['hub']['port'] + 1}"
 
 
 def update_network(c, settings: dict) -> None:
@@ -77,15 +84,16 @@ def update_network(c, settings: dict) -> None:
         c.DockerSpawner.network_name = engine["bridge_network"]
         c.DockerSpawner.use_internal_ip = True
         return
-    # The hub API, the proxy API and every server's published port are on the host's loopback.
-    c.JupyterHub.hub_ip = "127.0.0.1"
+    # The hub API, the proxy API and every server's published port are on the internal address,
+    # where no container connects: containers go through the public proxy, like browsers.
+    internal = network.internal_ip(settings)
+    c.JupyterHub.hub_ip = internal
+    c.StatCommonsSpawner.loopback_ip = internal
     c.DockerSpawner.network_name = network.container_network(settings)
     # No port publishing by DockerSpawner: in host mode the server binds its own port, in
     # slirp4netns mode the spawner publishes it on a port of its choosing (StatCommonsSpawner.start).
     c.DockerSpawner.use_internal_ip = True
-    if network.isolated(settings):
-        # From inside its own namespace a server reaches the host's loopback at the gateway.
-        c.Spawner.hub_connect_url = f"http://{network.host_from_container(settings)}:{settings['hub']['api_port']}"
+    c.Spawner.hub_connect_url = network.hub_from_container(settings)
 
 
 def update_spawner(c, settings: dict) -> None:
@@ -108,6 +116,7 @@ def update_spawner(c, settings: dict) -> None:
         )
     }
     c.DockerSpawner.prefix = servers["name_prefix"]
+    c.StatCommonsSpawner.volume_images = str(state_dir(settings) / "volumes")
     c.DockerSpawner.remove = True  # the home is a volume: containers are disposable
     c.DockerSpawner.pull_policy = "never"  # images are built here, there is no registry
     # The start hook links the shared folders and the user's projects into the home first.
@@ -162,6 +171,16 @@ def update_auth(c, settings: dict, env: dict) -> None:
         c.SignupAuthenticator.enable_signup = True
         c.SignupAuthenticator.open_signup = local["open_signup"]
         c.SignupAuthenticator.minimum_password_length = local["minimum_password_length"]
+        for limit in (
+            "max_username_length",
+            "max_password_length",
+            "failed_logins_per_account",
+            "failed_logins_per_address",
+            "failed_login_delay_max",
+            "signups_per_address_per_hour",
+            "signups_per_hour",
+        ):
+            setattr(c.SignupAuthenticator, limit, local[limit])
         c.SignupAuthenticator.check_common_password = True
         c.SignupAuthenticator.initial_password_file = str(state_dir(settings) / "initial-admin-password")
         # Approval by an admin is the gate: authenticate() accepts approved accounts only.
@@ -258,9 +277,18 @@ def update_services(c, settings: dict, env: dict) -> None:
         projects_service, roles = _projects(settings, env, roles, ops=bool(token))
         services.append(projects_service)
         custom_scopes.update(projects_access.CUSTOM_SCOPES)
+    for service in services:
+        if "command" in service and service["name"] != "idle-culler":
+            service.setdefault("environment", {}).update(_proxy_environment(settings))
     c.JupyterHub.services = services
     c.JupyterHub.load_roles = roles
     c.JupyterHub.custom_scopes = custom_scopes
+
+
+def _proxy_environment(settings: dict) -> dict:
+    """The reverse proxies a service believes about clients' addresses (:mod:`statcommons.clientaddress`)."""
+    trusted = settings["hub"]["trusted_proxies"]
+    return {clientaddress.TRUSTED_VARIABLE: " ".join(trusted)} if trusted else {}
 
 
 # Passed on to the library service when set: how psycopg finds a PostgreSQL server and its password.
@@ -275,7 +303,7 @@ def _library(settings: dict, env: dict, ops: bool) -> tuple[dict, list[dict]]:
     service = {
         "name": "library",
         "display": True,
-        "url": f"http://127.0.0.1:{library['port']}",
+        "url": f"http://{network.internal_ip(settings)}:{library['port']}",
         "command": [
             sys.executable,
             "-m",
@@ -357,15 +385,19 @@ def _runner(settings: dict, env: dict, roles: list[dict], ops: bool) -> tuple[di
         f"--name-prefix={settings['servers']['name_prefix']}",
         f"--network={network.container_network(settings)}",
         f"--ulimits={ulimits}",
+        f"--pids-limit={settings['servers']['pids_limit']}",
+        f"--tmp-size={settings['servers']['tmp_size']}",
+        f"--volume-images={state_dir(settings) / 'volumes'}",
         f"--shared-notebooks={runner_folder(settings, 'shared_notebooks')}",
         f"--datasets={runner_folder(settings, 'datasets')}",
     ]
     if library["enabled"]:
-        command.append(f"--library-url=http://127.0.0.1:{library['port']}{hub['base_url']}services/library/")
+        internal = network.internal_ip(settings)
+        command.append(f"--library-url=http://{internal}:{library['port']}{hub['base_url']}services/library/")
     service = {
         "name": "runner",
         "display": False,  # an API: nothing to show in the services menu
-        "url": f"http://127.0.0.1:{runner['port']}",
+        "url": f"http://{network.internal_ip(settings)}:{runner['port']}",
         "command": command,
         "cwd": str(ROOT),
         "environment": {k: env[k] for k in _RUNNER_ENV if env.get(k)},
@@ -428,17 +460,20 @@ def _projects(settings: dict, env: dict, roles: list[dict], ops: bool) -> tuple[
         f"--ulimits={ulimits}",
         f"--archive-folder={projects_archive_folder(settings)}",
         f"--max-projects-per-user={projects['max_projects_per_user']}",
+        f"--volume-images={state_dir(settings) / 'volumes'}",
         # The proxy on loopback: how the service reaches collaboration servers at /user/...
         f"--proxy-url={proto}://127.0.0.1:{hub['port']}{hub['base_url']}",
     ]
     if projects["create_group"]:
         command.append(f"--create-group={projects['create_group']}")
+    if projects["volume_size"]:
+        command.append(f"--volume-size={projects['volume_size']}")
     environment = {k: env[k] for k in _PROJECTS_ENV if env.get(k)}
     environment["STATCOMMONS_PROJECTS_DB"] = projects_database_url(settings, env)
     service = {
         "name": "projects",
         "display": True,
-        "url": f"http://127.0.0.1:{projects['port']}",
+        "url": f"http://{network.internal_ip(settings)}:{projects['port']}",
         "command": command,
         "cwd": str(ROOT),
         "environment": environment,

@@ -28,6 +28,8 @@ from jupyterhub.services.auth import HubOAuth, HubOAuthCallbackHandler, HubOAuth
 from tornado import web
 from tornado.httpserver import HTTPServer
 
+from . import clientaddress, logs
+
 ERROR_SCHEMA = {
     "type": "object",
     "required": ["status", "message"],
@@ -44,6 +46,35 @@ ERROR_SCHEMA = {
         },
     },
 }
+
+
+#: How deeply a request's JSON may nest: no item, run or project needs more.
+MAX_DEPTH = 32
+
+
+def json_problem(value: Any, path: str = "", depth: int = 0) -> tuple[str, str] | None:
+    """(path, what is wrong) for JSON that parsed but cannot be taken: nested too deeply, or text
+    with a lone surrogate (``"\ud800"`` parses, but is no text any database or file can hold)."""
+    if depth > MAX_DEPTH:
+        return path, f"nested more than {MAX_DEPTH} levels deep"
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return path, "not valid text: it holds a lone surrogate (\\ud800-\\udfff)"
+        return None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            found = json_problem(key, where, depth + 1) or json_problem(item, where, depth + 1)
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = json_problem(item, f"{path}[{index}]", depth + 1)
+            if found is not None:
+                return found
+    return None
 
 
 class ApiError(web.HTTPError):
@@ -69,17 +100,35 @@ def service_hub_auth(cache_max_age: float) -> HubOAuth:
 async def serve(
     app: web.Application, *, default_url: str, prefix: str, max_body_size: int, log: logging.Logger
 ) -> None:
-    """Serve ``app`` where the hub says (``JUPYTERHUB_SERVICE_URL``) until SIGINT or SIGTERM."""
+    """Serve ``app`` where the hub says (``JUPYTERHUB_SERVICE_URL``) until SIGINT, SIGTERM or the hub's end.
+
+    A hub that exits while starting (or is killed) does not always stop the services it started:
+    one whose parent is gone stops by itself rather than keep running on its own, orphaned.
+    """
+    clientaddress.install_from_environment()
+    logs.install()
+    app.settings.setdefault("log_function", logs.log_request)
     bind = os.environ.get("JUPYTERHUB_SERVICE_URL", default_url)
     host, port = bind.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)
     server = HTTPServer(app, xheaders=True, max_body_size=max_body_size)
-    server.listen(int(port), host)
+    server.listen(int(port), host.strip("[]"))
     log.info("serving at %s%s", bind.rstrip("/"), prefix)
     stop = asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         asyncio.get_running_loop().add_signal_handler(signum, stop.set)
+    watching = asyncio.ensure_future(_stop_when_orphaned(stop, log))
     await stop.wait()
+    watching.cancel()
     server.stop()
+
+
+async def _stop_when_orphaned(stop: asyncio.Event, log: logging.Logger, every: float = 2.0) -> None:
+    parent = os.getppid()
+    while not stop.is_set():
+        await asyncio.sleep(every)
+        if os.getppid() != parent:
+            log.warning("the hub that started this service is gone: stopping")
+            stop.set()
 
 
 class ServiceHubAuth:
@@ -163,6 +212,12 @@ class JsonApiHandler(ServiceHubAuth, HubOAuthenticated, web.RequestHandler):
             data = json.loads(b"".join(self._chunks) or b"null")
         except ValueError as e:
             raise ApiError(400, f"the request body is not valid JSON: {e}") from None
+        except RecursionError:
+            raise ApiError(400, f"the request body is nested too deeply: at most {MAX_DEPTH} levels") from None
+        problem = json_problem(data)
+        if problem is not None:
+            path, message = problem
+            raise ApiError(422, f"{path or 'the body'}: {message}", [{"path": path, "message": message}])
         if not isinstance(data, dict):
             raise ApiError(422, "expected a JSON object", [{"path": "", "message": "expected a JSON object"}])
         return data

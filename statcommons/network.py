@@ -4,10 +4,12 @@ Three modes (see the README's "Container engine and network modes"):
 
 * ``slirp4netns`` (the default, Podman): every server and every run has its own network
   namespace, with its own loopback that nothing else shares. Podman's slirp4netns gives it a
-  user-mode network whose gateway reaches the host's loopback (``allow_host_loopback``): the
-  hub's API and the services are at the gateway address from inside. A server's port is
-  published on the host's 127.0.0.1 only, which is where the proxy finds it. Kernels, debuggers
-  and anything else a user starts listen inside their own namespace, out of other users' reach.
+  user-mode network whose gateway is the host's 127.0.0.1 (``allow_host_loopback``), where the
+  hub's public proxy listens: a server reaches the hub's API and the services through that
+  proxy, like a browser. The hub, the services, the proxy's API and servers' published ports
+  listen on the host's internal address (``hub.internal_ip``, 127.0.0.2), which no container
+  reaches. Kernels, debuggers and anything else a user starts listen inside their own
+  namespace, out of other users' reach.
 * ``host``: containers share the host's network; every server listens on its own loopback port.
   Nothing is isolated at the network level (a trial on one machine).
 * ``bridge``: a Docker network of a production Docker host; containers reach the hub at
@@ -64,11 +66,37 @@ def container_network(settings: dict) -> str:
     return "host"
 
 
-def host_from_container(settings: dict) -> str:
-    """The host name or address at which a container reaches the hub and the services' ports."""
-    engine = settings["engine"]
+def internal_ip(settings: dict) -> str:
+    """Where the hub's API, the services, the proxy's API and servers' ports listen on this machine."""
+    return settings["hub"]["internal_ip"]
+
+
+def _host(address: str) -> str:
+    return f"[{address}]" if ":" in address else address
+
+
+def hub_from_container(settings: dict) -> str | None:
+    """The URL (no path) at which a server reaches the hub's API, when it is not the hub's own.
+
+    In slirp4netns mode that is the public proxy, on the host's 127.0.0.1 that the gateway
+    leads to; in host mode the hub's own internal address.
+    """
+    engine, hub = settings["engine"], settings["hub"]
     if engine["network"] == "slirp4netns":
-        return gateway(engine["slirp4netns_cidr"])
+        return f"http://{gateway(engine['slirp4netns_cidr'])}:{hub['port']}"
+    if engine["network"] == "host":
+        return f"http://{_host(internal_ip(settings))}:{hub['api_port']}"
+    return None
+
+
+def service_url_from_container(settings: dict, service: str) -> str:
+    """The base URL at which a server reaches a StatCommons service (``.../services/<name>/``)."""
+    engine, hub = settings["engine"], settings["hub"]
+    path = f"{hub['base_url']}services/{service}/"
+    if engine["network"] == "slirp4netns":
+        return f"http://{gateway(engine['slirp4netns_cidr'])}:{hub['port']}{path}"
     if engine["network"] == "bridge" and engine.get("hub_connect_url"):
-        return urlsplit(engine["hub_connect_url"]).hostname or "127.0.0.1"
-    return "127.0.0.1"
+        host = urlsplit(engine["hub_connect_url"]).hostname or "127.0.0.1"
+    else:
+        host = internal_ip(settings)
+    return f"http://{_host(host)}:{settings[service]['port']}{path}"

@@ -63,6 +63,8 @@ class Mount:
     read_only: bool = False
     owner: tuple[int, int] | None = None
     bind: bool = False
+    #: A volume's size cap in bytes (None: none), see :mod:`statcommons.diskcap`.
+    size: int | None = None
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,10 @@ class ServerSpec:
     workdir: str = HOME
     #: The project whose collaboration server this is (None: a user's own server).
     project: str | None = None
+    #: Processes and threads the server may have (a cgroup limit of its own, not the per-uid nproc).
+    pids_limit: int | None = None
+    #: In-memory folders (path -> size in bytes); the rest of the image is read-only.
+    tmpfs: dict[str, int] = field(default_factory=dict)
 
 
 def parse_size(size: str | None) -> int | None:
@@ -142,26 +148,34 @@ def shared_mounts(settings: dict) -> tuple[Mount, ...]:
 def project_mount(settings: dict, project: str) -> Mount:
     """A project's volume, read-write at ``/mnt/projects/<project>``, made owned by uid 1000 if missing."""
     volume = names.project_volume(settings["servers"]["name_prefix"], project)
-    return Mount(volume, f"{PROJECTS_MOUNT}/{project}", owner=(UID, GID))
+    size = parse_size((settings.get("projects") or {}).get("volume_size"))
+    return Mount(volume, f"{PROJECTS_MOUNT}/{project}", owner=(UID, GID), size=size)
+
+
+#: Folders of the image a server writes to besides its home: in memory, each of ``servers.tmp_size``.
+SCRATCH_FOLDERS = ("/tmp", "/var/tmp")
+
+
+def scratch(settings: dict, home: bool = True) -> dict[str, int]:
+    """The in-memory folders of a server (the home too when it has no volume, as a project server)."""
+    size = parse_size(settings["servers"]["tmp_size"])
+    folders = dict.fromkeys(SCRATCH_FOLDERS, size)
+    if not home:
+        folders[HOME] = size
+    return folders
 
 
 def service_urls(settings: dict) -> dict[str, str]:
     """The base URL of each enabled StatCommons service as a server reaches it, by environment variable.
 
-    A server talks to each service's own port directly, at the address where it reaches the
-    host (:func:`statcommons.network.host_from_container`: the host's loopback in host mode, the
-    slirp4netns gateway in its own namespace, the host of ``engine.hub_connect_url`` in bridge
-    mode): ``http://<host>:<port><base_url>services/<name>/``.
+    Through the hub's proxy in its own network namespace, straight to the service's port in host
+    mode, on the host of ``engine.hub_connect_url`` in bridge mode
+    (:func:`statcommons.network.service_url_from_container`).
     """
-    base_url = settings["hub"]["base_url"]
-    host = network.host_from_container(settings)
-    if ":" in host:
-        host = f"[{host}]"
     urls = {}
     for service, variable in SERVICE_URL_VARIABLES.items():
-        section = settings.get(service) or {}
-        if section.get("enabled"):
-            urls[variable] = f"http://{host}:{section['port']}{base_url}services/{service}/"
+        if (settings.get(service) or {}).get("enabled"):
+            urls[variable] = network.service_url_from_container(settings, service)
     return urls
 
 
@@ -182,7 +196,9 @@ def server_spec(
     name = choose_profile(settings["profiles"], settings["default_profile"], user_options)
     profile = settings["profiles"][name]
     prefix = settings["servers"]["name_prefix"]
-    mounts = [Mount(home_volume(prefix, username), HOME, owner=(UID, GID)), *shared_mounts(settings)]
+    home_size = parse_size(settings["servers"]["home_size"])
+    home = Mount(home_volume(prefix, username), HOME, owner=(UID, GID), size=home_size)
+    mounts = [home, *shared_mounts(settings)]
     mounts += [project_mount(settings, project) for project in sorted(set(projects))]
     return ServerSpec(
         profile=name,
@@ -191,6 +207,8 @@ def server_spec(
         mem_limit=parse_size(profile.get("mem_limit")),
         cpu_limit=profile.get("cpu_limit"),
         environment={"STATCOMMONS_PROFILE": name, **service_urls(settings), **links_environment(settings)},
+        pids_limit=settings["servers"]["pids_limit"],
+        tmpfs=scratch(settings),
     )
 
 
@@ -217,4 +235,6 @@ def project_server_spec(settings: dict, project: str, user_options: dict | None 
         },
         workdir=mount.target,
         project=project,
+        pids_limit=settings["servers"]["pids_limit"],
+        tmpfs=scratch(settings, home=False),
     )

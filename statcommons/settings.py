@@ -9,6 +9,7 @@ Secrets never live in this file: they come from the environment.
 from __future__ import annotations
 
 import copy
+import ipaddress
 import os
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,11 @@ SCHEMA: dict[str, Any] = _obj(
         "hub": _obj(
             {
                 "ip": {"type": "string", "default": "127.0.0.1"},
+                "internal_ip": {
+                    "type": "string",
+                    "default": "127.0.0.2",
+                    "description": "a loopback address of this machine other than 127.0.0.1, such as 127.0.0.2",
+                },
                 "port": {**_PORT, "default": 8000},
                 "api_port": {**_PORT, "default": 8081},
                 "base_url": {
@@ -76,6 +82,12 @@ SCHEMA: dict[str, Any] = _obj(
                 },
                 "ssl_cert": {"type": ["string", "null"], "default": None},
                 "ssl_key": {"type": ["string", "null"], "default": None},
+                "trusted_proxies": {
+                    "type": "array",
+                    "items": {"type": "string", "minLength": 2, "description": "an IP address"},
+                    "default": [],
+                    "description": "addresses of reverse proxies in front of the hub",
+                },
             }
         ),
         "engine": _obj(
@@ -103,7 +115,7 @@ SCHEMA: dict[str, Any] = _obj(
                 "ulimits": _obj(
                     {
                         "nofile": {"type": "integer", "minimum": 1024, "default": 20000},
-                        "nproc": {"type": "integer", "minimum": 64, "default": 4096},
+                        "nproc": {"type": "integer", "minimum": 64, "default": 32768},
                     }
                 ),
             }
@@ -117,6 +129,19 @@ SCHEMA: dict[str, Any] = _obj(
                     {
                         "open_signup": {"type": "boolean", "default": False},
                         "minimum_password_length": {"type": "integer", "minimum": 8, "default": 10},
+                        "max_username_length": {"type": "integer", "minimum": 8, "maximum": 255, "default": 64},
+                        "max_password_length": {
+                            "type": "integer",
+                            "minimum": 16,
+                            "maximum": 72,
+                            "default": 72,
+                            "description": "a number of bytes from 16 to 72 (bcrypt reads no more than 72)",
+                        },
+                        "failed_logins_per_account": {"type": "integer", "minimum": 1, "default": 5},
+                        "failed_logins_per_address": {"type": "integer", "minimum": 1, "default": 30},
+                        "failed_login_delay_max": {"type": "integer", "minimum": 1, "maximum": 3600, "default": 60},
+                        "signups_per_address_per_hour": {"type": "integer", "minimum": 1, "default": 5},
+                        "signups_per_hour": {"type": "integer", "minimum": 1, "default": 100},
                     }
                 ),
                 "oidc": _obj(
@@ -173,6 +198,18 @@ SCHEMA: dict[str, Any] = _obj(
                     "pattern": "^[a-z][a-z0-9-]*$",
                     "default": "statcommons",
                     "description": "lowercase letters, digits and -",
+                },
+                "pids_limit": {
+                    "type": "integer",
+                    "minimum": 64,
+                    "default": 1024,
+                    "description": "a number of processes and threads, at least 64",
+                },
+                "tmp_size": {**_SIZE, "default": "1G"},
+                "home_size": {
+                    "anyOf": [_SIZE, {"type": "null"}],
+                    "default": "10G",
+                    "description": "a size such as 10G, or null for no cap",
                 },
                 "git_origins": {
                     "type": "array",
@@ -284,6 +321,11 @@ SCHEMA: dict[str, Any] = _obj(
                     "default": 20,
                     "description": "a whole number of projects from 1 to 1000",
                 },
+                "volume_size": {
+                    "anyOf": [_SIZE, {"type": "null"}],
+                    "default": "20G",
+                    "description": "a size such as 20G, or null for no cap",
+                },
             }
         ),
     }
@@ -343,11 +385,34 @@ def validate(data: Any, source: str = "settings") -> dict:
                 raise SettingsError(f"{source}: auth.oidc.{key}: missing: required when auth.type is 'oidc'")
     if settings["engine"]["network"] == "bridge" and not settings["engine"]["hub_connect_url"]:
         raise SettingsError(f"{source}: engine.hub_connect_url: missing: required when engine.network is 'bridge'")
+    internal = settings["hub"]["internal_ip"]
+    try:
+        loopback = ipaddress.ip_address(internal).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback or internal == "127.0.0.1":
+        raise SettingsError(
+            f"{source}: hub.internal_ip: {internal!r} is not allowed: expected a loopback address of this machine "
+            "other than 127.0.0.1 (which containers reach), such as 127.0.0.2"
+        )
+    for i, proxy in enumerate(settings["hub"]["trusted_proxies"]):
+        try:
+            ipaddress.ip_address(proxy)
+        except ValueError:
+            raise SettingsError(
+                f"{source}: hub.trusted_proxies.{i}: {proxy!r} is not allowed: expected an IP address such as 127.0.0.2"
+            ) from None
     cidr = settings["engine"]["slirp4netns_cidr"]
     if (problem := network.cidr_problem(cidr)) is not None:
         raise SettingsError(f"{source}: engine.slirp4netns_cidr: {cidr!r} is not allowed: {problem}")
     if bool(settings["hub"]["ssl_cert"]) != bool(settings["hub"]["ssl_key"]):
         raise SettingsError(f"{source}: hub.ssl_cert and hub.ssl_key: give both or neither")
+    if settings["engine"]["network"] == "slirp4netns" and settings["hub"]["ssl_cert"]:
+        raise SettingsError(
+            f"{source}: hub.ssl_cert: set while engine.network is 'slirp4netns': servers reach the hub through its "
+            "proxy on this machine, which would then speak TLS under the public name; put TLS in a reverse proxy "
+            "in front of the hub instead (README: Deploying for an institution)"
+        )
     _check_runner(settings, source)
     _check_projects(settings, source)
     _check_group_names(settings, source)

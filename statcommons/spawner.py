@@ -29,10 +29,11 @@ from tornado import web
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 from traitlets import Dict, Enum, Float, Integer, Unicode, default
 
+from . import diskcap
 from .engine import is_podman
 from .network import CONTAINER_PORT
 from .projects import names, volumes
-from .serverspec import PROJECTS_MOUNT, ServerSpec, UserOptionsError, project_server_spec, server_spec
+from .serverspec import HOME, PROJECTS_MOUNT, ServerSpec, UserOptionsError, project_server_spec, server_spec
 
 
 async def _listening(host: str, port: int) -> bool:
@@ -42,6 +43,24 @@ async def _listening(host: str, port: int) -> bool:
         return False
     writer.close()
     return True
+
+
+def host_config(spec: ServerSpec) -> dict:
+    """The engine's host configuration a spec adds: its process limit, its in-memory folders,
+    and the image read-only (a server writes only to its volumes and those folders)."""
+    found: dict = {"read_only": True}
+    if spec.pids_limit:
+        found["pids_limit"] = spec.pids_limit
+    if spec.tmpfs:
+        found["tmpfs"] = {path: tmpfs_options(path, size, spec) for path, size in spec.tmpfs.items()}
+    return found
+
+
+def tmpfs_options(path: str, size: int, spec: ServerSpec) -> str:
+    """A scratch folder for everyone (sticky, like /tmp), or a home without a volume, the server user's."""
+    if path == HOME:
+        return f"size={size},mode=0755,uid={spec.uid},gid={spec.gid}"
+    return f"size={size},mode=1777"
 
 
 def docker_options(spec: ServerSpec) -> dict:
@@ -74,7 +93,13 @@ class StatCommonsSpawner(DockerSpawner):
     ).tag(config=True)
 
     loopback_ip = Unicode(
-        "127.0.0.1", help="Address of the host where servers listen (host mode) or are published (slirp4netns)."
+        "127.0.0.2",
+        help="""Address of the host where servers listen (host mode) or are published (slirp4netns):
+        the internal address (hub.internal_ip), which containers do not reach.""",
+    ).tag(config=True)
+
+    volume_images = Unicode(
+        help="The folder of the images of size-capped volumes (statcommons.diskcap): <state>/volumes."
     ).tag(config=True)
 
     host_port = Integer(
@@ -148,6 +173,7 @@ class StatCommonsSpawner(DockerSpawner):
         spec = self._without_missing_folders(self.spec())
         for name, value in docker_options(spec).items():
             setattr(self, name, value)
+        self.extra_host_config = {**self.extra_host_config, **host_config(spec)}
         self.user_options = {"profile": spec.profile}  # nothing else reaches DockerSpawner
         if self.network_mode == "host":
             self.ip = self.loopback_ip
@@ -189,6 +215,14 @@ class StatCommonsSpawner(DockerSpawner):
             opts = {}
             if podman and mount.owner:
                 opts = {"o": f"uid={mount.owner[0]},gid={mount.owner[1]}"}
+            if mount.size and mount.owner:
+                if podman:
+                    opts = await asyncio.to_thread(
+                        diskcap.driver_options, self.volume_images, mount.volume, mount.size, mount.owner
+                    )
+                elif not getattr(type(self), "_cap_warned", False):
+                    type(self)._cap_warned = True
+                    self.log.warning("Volumes are not capped in size with Docker (its local driver cannot loop-mount)")
             labels = {"org.statcommons.target": mount.target}
             project = mount.target.split("/")[-1] if mount.target.startswith(PROJECTS_MOUNT + "/") else None
             if project and not podman and mount.owner:

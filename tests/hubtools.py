@@ -29,6 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 #: This machine's loopback as containers reach it from their own network namespace (the gateway
 #: of the default engine.slirp4netns_cidr). Only containers use it: nothing on the host sends to it.
 FROM_CONTAINERS = "100.64.7.2"
+#: Where a hub's API, services and servers listen (the default hub.internal_ip).
+INTERNAL_IP = "127.0.0.2"
 
 
 def _free_ports(count: int) -> int:
@@ -44,7 +46,8 @@ def _free_ports(count: int) -> int:
         with contextlib.ExitStack() as stack:
             try:
                 for port in range(first, first + count):
-                    stack.enter_context(socket.socket()).bind(("127.0.0.1", port))
+                    for address in ("127.0.0.1", INTERNAL_IP):
+                        stack.enter_context(socket.socket()).bind((address, port))
             except OSError:
                 continue
             return first
@@ -69,6 +72,15 @@ def wait_for(predicate, timeout: float, interval: float = 0.25, what: str = "con
     raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
 
 
+def _merge(settings: dict, extra: dict) -> None:
+    """``extra`` over ``settings``, section by section (a section given replaces only its own keys)."""
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(settings.get(key), dict):
+            _merge(settings[key], value)
+        else:
+            settings[key] = value
+
+
 class RunningHub:
     def __init__(self, workdir: Path, docker_host: str, extra_settings: dict | None = None, env: dict | None = None):
         self.workdir = workdir
@@ -90,22 +102,21 @@ class RunningHub:
         self.admin_password = secrets.token_urlsafe(12)
         self.ops_token = secrets.token_hex(24)
         self.url = f"http://127.0.0.1:{self.port}"
+        self.api_url = f"http://{INTERNAL_IP}:{self.api_port}/hub/api"
         self.settings_file = workdir / "statcommons.yaml"
         self.log_file = workdir / "hub.log"
         settings = {
             "state_dir": str(workdir / "state"),
             "hub": {"port": self.port, "api_port": self.api_port},
             "servers": {"name_prefix": self.prefix, "poll_interval": 3, "start_timeout": 90},
+            # Tests sign many people up from one address; tests/hub/test_logins.py keeps the defaults.
+            "auth": {"local": {"signups_per_address_per_hour": 1000, "signups_per_hour": 10000}},
             "culler": {"enabled": False},
             "library": {"port": self.library_port},
             "runner": {"port": self.runner_port},
             "projects": {"port": self.projects_port},
         }
-        for key, value in (extra_settings or {}).items():
-            if isinstance(value, dict):
-                settings.setdefault(key, {}).update(value)
-            else:
-                settings[key] = value
+        _merge(settings, extra_settings or {})
         self.settings_file.write_text(yaml.safe_dump(settings))
         self.env = {
             **os.environ,

@@ -21,7 +21,7 @@ from tornado import web
 from tornado.log import enable_pretty_logging
 
 from ..hubservice import NotFoundHandler, OAuthCallbackHandler, serve, service_hub_auth
-from ..serverspec import parse_ulimits
+from ..serverspec import parse_size, parse_ulimits
 from . import api, pages
 from .core import Options, Projects
 from .hub import Hub
@@ -92,6 +92,8 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--create-group", default=None, help="only this hub group's members create projects")
     parser.add_argument("--max-projects-per-user", type=int, default=20)
     parser.add_argument("--proxy-url", default=None, help="the hub's proxy, to reach collaboration servers")
+    parser.add_argument("--volume-size", type=parse_size, default=None, help="a project volume's cap, e.g. 20G")
+    parser.add_argument("--volume-images", type=Path, default=None, help="where capped volumes' images live")
     return parser.parse_args(argv)
 
 
@@ -104,6 +106,8 @@ def options_from(args: argparse.Namespace) -> Options:
         create_group=args.create_group or None,
         max_projects_per_user=args.max_projects_per_user,
         proxy_url=args.proxy_url,
+        volume_size=args.volume_size,
+        volume_images=args.volume_images,
     )
 
 

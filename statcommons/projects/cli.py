@@ -45,7 +45,7 @@ def _projects(loaded: dict) -> Projects:
     if not token:
         _fail("set STATCOMMONS_API_TOKEN to the operator's token the hub runs with (see README, Settings)", 2)
     hub = loaded["hub"]
-    api = f"http://127.0.0.1:{hub['api_port']}{hub['base_url']}hub/api"
+    api = f"http://{hub['internal_ip']}:{hub['api_port']}{hub['base_url']}hub/api"
     state = settings.state_dir(loaded)
     state.mkdir(parents=True, exist_ok=True)
     try:

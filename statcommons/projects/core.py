@@ -21,6 +21,7 @@ import logging
 import os
 import re
 import tarfile
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,6 +36,9 @@ from .hub import Hub, HubError
 from .store import Store
 
 log = logging.getLogger("statcommons.projects")
+
+#: Seconds the hub's answer about groups and their members is kept (changes made elsewhere show after it).
+MEMBERSHIP_MAX_AGE = 10.0
 
 ROLES = ("owner", "member")
 MAX_TITLE = 200
@@ -74,6 +78,9 @@ class Options:
     create_group: str | None = None
     max_projects_per_user: int = 20
     proxy_url: str | None = None
+    #: A project volume's size cap in bytes (None: none) and where capped volumes' images live.
+    volume_size: int | None = None
+    volume_images: Path | None = None
 
 
 class Projects:
@@ -87,6 +94,8 @@ class Projects:
         self._lock = asyncio.Lock()  # creations and deletions one at a time: names stay unique
         self._tasks: set[asyncio.Task] = set()
         self._putting_out = asyncio.Lock()  # removals and the periodic check one at a time
+        self._groups: dict[str, set[str]] | None = None
+        self._groups_at = 0.0
         #: The members of each project at the last look (:meth:`enforce`).
         self._members_seen: dict[str, set[str]] = {}
 
@@ -121,9 +130,29 @@ class Projects:
         except HubError as e:
             raise ProjectError(_status_of(e), e.message) from None
 
+    async def _memberships(self, fresh: bool = False) -> dict[str, set[str]]:
+        """Every hub group's members, kept ``MEMBERSHIP_MAX_AGE`` seconds.
+
+        The service changes the member groups itself and updates this at once (:meth:`_joined`,
+        :meth:`_left`); only changes made elsewhere (the hub's admin page) take up to that long to
+        show. The hub is asked once for many requests, not on each.
+        """
+        if fresh or self._groups is None or time.monotonic() - self._groups_at > MEMBERSHIP_MAX_AGE:
+            groups = await self._hub("groups")
+            self._groups = {g["name"]: set(g.get("users", [])) for g in groups}
+            self._groups_at = time.monotonic()
+        return self._groups
+
+    def _joined(self, project: str, users: list[str]) -> None:
+        if self._groups is not None:
+            self._groups.setdefault(names.member_group(project), set()).update(users)
+
+    def _left(self, project: str, users: list[str]) -> None:
+        if self._groups is not None:
+            self._groups.get(names.member_group(project), set()).difference_update(users)
+
     async def _member_names(self, project: str) -> list[str]:
-        group = await self._hub("group", names.member_group(project))
-        return sorted((group or {}).get("users", []))
+        return sorted((await self._memberships()).get(names.member_group(project), set()))
 
     # --- models -----------------------------------------------------------------
     def _model(self, row: dict, users: list[str], caller: Caller) -> dict:
@@ -166,10 +195,10 @@ class Projects:
     async def list(self, caller: Caller) -> list[dict]:
         """The caller's projects (every project for admins), by name."""
         self._check_use(caller)
-        groups = {g["name"]: g.get("users", []) for g in await self._hub("groups")}
+        groups = await self._memberships()
         found = []
         for row in self.store.live():
-            users = groups.get(names.member_group(row["name"]), [])
+            users = sorted(groups.get(names.member_group(row["name"]), set()))
             if caller.admin or caller.name in users:
                 found.append(self._model(row, users, caller))
         return found
@@ -256,12 +285,15 @@ class Projects:
             )
             try:
                 labels = {"org.statcommons.project": name, "org.statcommons.target": f"/mnt/projects/{name}"}
-                await self._on_engine(volumes.create, self.volume(name), labels=labels, **self._helper_options)
+                cap = {"size": self.options.volume_size, "images": self.options.volume_images}
+                await self._on_engine(volumes.create, self.volume(name), labels=labels, **self._helper_options, **cap)
                 await self._hub("create_group", names.member_group(name), owner_names, {names.GROUP_PROPERTY: name})
+                self._joined(name, owner_names)
             except ProjectError:
                 self.store.forget(row["id"])
                 await self._quietly(self.hub.delete_group(names.member_group(name)))
-                await self._quietly(asyncio.to_thread(volumes.remove, self.engine, self.volume(name)))
+                images = self.options.volume_images
+                await self._quietly(asyncio.to_thread(volumes.remove, self.engine, self.volume(name), images))
                 raise
         log.info("%s created the project %s", caller.name, name)
         return self._model(row, owner_names, caller)
@@ -304,6 +336,7 @@ class Projects:
             raise ProjectError(409, f"{username} is the last owner of {name}: make someone else an owner first")
         if username not in users:
             await self._hub("add_users", names.member_group(name), [username])
+            self._joined(name, [username])
             servers = self._servers(required=False)
             if servers is not None and hasattr(servers, "sync"):
                 # A running project server learns of the new member at once.
@@ -326,6 +359,7 @@ class Projects:
                 409, f"{username} is the last owner of {name}: make someone else an owner first, or delete the project"
             )
         await self._hub("remove_users", names.member_group(name), [username])
+        self._left(name, [username])
         self.store.set_owner(row["id"], username, False)
         log.info("%s removed %s from %s", caller.name, username, name)
         self._members_seen.setdefault(name, set(users)).discard(username)
@@ -405,7 +439,7 @@ class Projects:
             await self._enforce_now()
 
     async def _enforce_now(self) -> None:
-        groups = {g["name"]: set(g.get("users", [])) for g in await self._hub("groups")}
+        groups = await self._memberships(fresh=True)
         for row in self.store.live():
             name = row["name"]
             members = groups.get(names.member_group(name), set())
@@ -482,8 +516,10 @@ class Projects:
             else:
                 destination = None
             await self._hub("delete_group", names.member_group(name))
+            if self._groups is not None:
+                self._groups.pop(names.member_group(name), None)
             if destination is not None:
-                await self._on_engine(volumes.remove, self.volume(name))
+                await self._on_engine(volumes.remove, self.volume(name), self.options.volume_images)
             self.store.archive(row["id"], str(destination) if destination else None)
         log.info("%s deleted the project %s (archive: %s)", caller.name, name, destination)
         return {"name": name, "archive": destination.name if destination else None}
@@ -526,7 +562,7 @@ class Projects:
     async def _undo(self, name: str) -> None:
         row = self.store.get(name)
         await self.hub.delete_group(names.member_group(name))
-        await asyncio.to_thread(volumes.remove, self.engine, self.volume(name))
+        await asyncio.to_thread(volumes.remove, self.engine, self.volume(name), self.options.volume_images)
         if row:
             self.store.forget(row["id"])
 

@@ -20,6 +20,7 @@ from pathlib import Path
 import docker
 from docker.types import Ulimit
 
+from .. import diskcap
 from ..serverspec import GID, UID
 
 #: Where helper containers mount the volume.
@@ -77,16 +78,32 @@ def _run(api: docker.APIClient, container: str, what: str, timeout: float = 600)
         raise VolumeError(f"{what} failed (exit status {result.get('StatusCode')}): {output[-500:]}")
 
 
-def create(api: docker.APIClient, name: str, *, image: str, labels: dict, ulimits: dict, owner=(UID, GID)) -> bool:
+def create(
+    api: docker.APIClient,
+    name: str,
+    *,
+    image: str,
+    labels: dict,
+    ulimits: dict,
+    owner=(UID, GID),
+    size: int | None = None,
+    images: Path | None = None,
+) -> bool:
     """Make the volume if it is missing, owned by ``owner``; True when it was made.
 
     Podman sets the owner when it makes the volume; Docker needs one chown by a helper container
-    (the only helper that runs as root, with CHOWN as its only capability).
+    (the only helper that runs as root, with CHOWN as its only capability). With Podman, a
+    ``size`` caps the volume (an image in ``images``, :mod:`statcommons.diskcap`).
     """
     if exists(api, name):
         return False
     podman = is_podman(api)
     opts = {"o": f"uid={owner[0]},gid={owner[1]}"} if podman else {}
+    if podman and size and images is not None:
+        try:
+            opts = diskcap.driver_options(images, name, size, owner)
+        except diskcap.CapError as e:
+            raise VolumeError(str(e)) from None
     api.create_volume(name, driver_opts=opts, labels=labels)
     if not podman:
         container = _helper(
@@ -110,11 +127,14 @@ def users_of(api: docker.APIClient, name: str) -> list[dict]:
     return api.containers(all=True, filters={"volume": name})
 
 
-def remove(api: docker.APIClient, name: str) -> None:
+def remove(api: docker.APIClient, name: str, images: Path | None = None) -> None:
+    """Remove the volume (and its image when it was capped)."""
     try:
         api.remove_volume(name)
     except docker.errors.NotFound:
         pass
+    if images is not None:
+        diskcap.remove_image(images, name)
 
 
 def archive(api: docker.APIClient, name: str, destination: Path, *, image: str, ulimits: dict) -> Path:

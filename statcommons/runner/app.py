@@ -102,7 +102,10 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         default="host",
         help="the engine's network mode of runs, as users' servers get it (slirp4netns:..., host, or a Docker network)",
     )
-    parser.add_argument("--ulimits", type=parse_ulimits, default={"nofile": 20000, "nproc": 4096})
+    parser.add_argument("--ulimits", type=parse_ulimits, default={"nofile": 20000, "nproc": 32768})
+    parser.add_argument("--pids-limit", type=int, default=1024, help="processes and threads of a run")
+    parser.add_argument("--tmp-size", type=parse_size, default=1024**3, help="each in-memory folder of a run")
+    parser.add_argument("--volume-images", type=Path, default=None, help="where capped volumes' images live")
     parser.add_argument("--shared-notebooks", type=Path, help="the folder shared_path items point into")
     parser.add_argument("--datasets", type=Path, help="the data sets folder mounted beside shared notebooks")
     parser.add_argument("--library-url", help="the library service, e.g. http://127.0.0.1:8082/services/library/")
@@ -131,6 +134,9 @@ async def _serve(args: argparse.Namespace) -> None:
         shared_notebooks=args.shared_notebooks,
         datasets=args.datasets,
         cpu_limit=args.cpu_limit or None,
+        pids_limit=args.pids_limit,
+        tmp_size=args.tmp_size,
+        volume_images=args.volume_images,
     )
     executor = Executor(client, options, args.state, threads=2 * args.concurrency + 4)
     token = os.environ.get("JUPYTERHUB_API_TOKEN", "")

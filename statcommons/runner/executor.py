@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import logging
 import shutil
 import tarfile
 import tempfile
@@ -38,14 +39,21 @@ from typing import Any
 import docker
 from docker.types import Ulimit
 
+from .. import diskcap
+from ..engine import is_podman
 from ..serverspec import GID, HOME, UID, home_volume
 from .store import now
 
 RUN_DIR = "/statcommons-run"
-OUT_DIR = "/tmp/statcommons-run"
+#: Where the driver writes the executed notebook: a volume of the run's own, capped (Podman), which
+#: outlives the container's stop; /tmp is in memory and gone by then.
+OUT_DIR = "/statcommons-out"
+#: Docker cannot cap a volume: there the output stays in the container's own layer.
+LAYER_OUT_DIR = "/tmp/statcommons-run"
 CLONE_DIR = "/tmp/statcommons-clone"
 DRIVER = Path(__file__).with_name("incontainer.py")
 MAX_OUTPUT = 200 * 1024**2  # the executed notebook and result together, as a tar stream
+OUTPUT_VOLUME_SIZE = 256 * 1024**2  # room for MAX_OUTPUT and the file system's own blocks
 LABEL = "org.statcommons.runner"
 ENDED_STATES = ("exited", "dead")
 STOPPED_GRACE = 3  # seconds Podman may show "stopped" before "exited"
@@ -68,6 +76,9 @@ class Options:
     shared_notebooks: Path | None = None
     datasets: Path | None = None
     cpu_limit: float | None = 1.0  # cores; None leaves a run all of the machine's
+    pids_limit: int | None = 1024  # processes and threads of a run (a cgroup limit of its own)
+    tmp_size: int = 1024**3  # each in-memory folder: /tmp, /var/tmp, and the home of a run without one
+    volume_images: Path | None = None  # where a run's capped output volume keeps its image (Podman)
 
 
 @dataclass
@@ -289,9 +300,48 @@ class Executor:
             path.chmod(0o755 if path.is_dir() else 0o644)  # readable by uid 1000, writable by no one there
         return inputs
 
+    def output_volume(self, run_id: int) -> str:
+        return f"{self.options.name_prefix}-run-{run_id}-out"
+
+    def _podman(self) -> bool:
+        if getattr(self, "_is_podman", None) is None:
+            self._is_podman = is_podman(self.client.version())
+        return self._is_podman
+
+    def _make_output_volume(self, run_id: int) -> str:
+        """The run's own output volume, owned by uid 1000; capped in size with Podman."""
+        name = self.output_volume(run_id)
+        self._remove_output_volume(run_id)
+        options = {"o": f"uid={UID},gid={GID}"}
+        if self.options.volume_images is not None:
+            options = diskcap.driver_options(self.options.volume_images, name, OUTPUT_VOLUME_SIZE, (UID, GID))
+        self.client.volumes.create(name, driver_opts=options, labels={LABEL: self.options.name_prefix})
+        return name
+
+    def _remove_output_volume(self, run_id: int) -> None:
+        name = self.output_volume(run_id)
+        try:
+            self.client.volumes.get(name).remove(force=True)
+        except docker.errors.NotFound:
+            pass
+        if self.options.volume_images is not None:
+            diskcap.remove_image(self.options.volume_images, name)
+
     def _create(self, run, plan_: Plan, inputs: Path):
         options = self.options
         volumes = {**plan_.volumes, str(inputs): {"bind": RUN_DIR, "mode": "ro"}}
+        scratch = {"/tmp": f"size={options.tmp_size},mode=1777", "/var/tmp": f"size={options.tmp_size},mode=1777"}
+        if HOME not in {v["bind"] for v in volumes.values()}:
+            scratch[HOME] = f"size={options.tmp_size},mode=0755,uid={UID},gid={GID}"
+        isolated: dict[str, Any] = {}
+        if self._podman():
+            # The image read-only: a run writes only to its home, its output volume and memory.
+            volumes[self._make_output_volume(run.id)] = {"bind": OUT_DIR, "mode": "rw"}
+            isolated = {"read_only": True, "tmpfs": scratch}
+        else:
+            # Docker cannot cap the output volume: the output goes to the container's own layer,
+            # under /tmp, which therefore is not in memory there.
+            isolated = {"tmpfs": {k: v for k, v in scratch.items() if k != "/tmp"}}
         return self.client.containers.create(
             run.image,
             ["python", f"{RUN_DIR}/driver.py"],
@@ -306,12 +356,18 @@ class Executor:
             memswap_limit=run.mem_limit,
             nano_cpus=int(options.cpu_limit * 1e9) if options.cpu_limit else None,
             ulimits=[Ulimit(name=k, soft=v, hard=v) for k, v in sorted(options.ulimits.items())],
+            pids_limit=options.pids_limit,
             cap_drop=["ALL"],
             security_opt=["no-new-privileges"],
+            **isolated,
         )
+
+    def out_dir(self) -> str:
+        return OUT_DIR if self._podman() else LAYER_OUT_DIR
 
     async def execute(self, run, plan_: Plan, cancel: asyncio.Event, on_start) -> Outcome:
         """Run it to the end, the time limit or a cancel; the container is removed afterwards."""
+        plan_.spec["output_dir"] = await self.call(self.out_dir)
         inputs = self._write_inputs(run, plan_)
         await self.remove(self.container_name(run.id))  # a leftover of an earlier attempt
         try:
@@ -325,6 +381,10 @@ class Executor:
             return await self._watch(run, container, cancel, clock)
         finally:
             await self.remove(container.name)
+            try:
+                await self.call(self._remove_output_volume, run.id)
+            except (docker.errors.APIError, OSError) as e:
+                logging.getLogger("statcommons.runner").warning("run %s: its output volume stays: %s", run.id, e)
 
     async def _watch(self, run, container, cancel: asyncio.Event, clock: float) -> Outcome:
         stopped_by = await self._wait_exit(container, cancel, clock + run.time_limit)
@@ -397,7 +457,7 @@ class Executor:
         """
         for attempt in range(attempts):
             try:
-                stream, _ = container.get_archive(OUT_DIR)
+                stream, _ = container.get_archive(self.out_dir())
                 return read_output(stream)
             except docker.errors.NotFound:
                 if attempt == attempts - 1:

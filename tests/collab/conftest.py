@@ -37,7 +37,7 @@ class Project:
         self.group = names.member_group(PROJECT)
         # As the projects service calls it: the hub's own API port, the proxy to reach servers, and
         # a token with the scopes of the service's role and nothing else (one of the admin's, narrowed).
-        api = f"http://127.0.0.1:{hub.api_port}/hub/api"
+        api = hub.api_url
         scopes = {"scopes": sorted(PROJECTS_SERVICE_SCOPES), "note": "the projects service's scopes"}
         r = hub.api("POST", "/users/admin/tokens", json=scopes)
         r.raise_for_status()

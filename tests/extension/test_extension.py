@@ -242,8 +242,8 @@ def test_the_proxy_forwards_the_allowlist_and_passes_errors_on(lab_hub):
     # The server reaches the services at the addresses the hub gives it (not the fallback through the proxy).
     container = next(c for c in lab_hub.hub.containers() if c.name.endswith("-ana"))
     env = dict(item.split("=", 1) for item in container.attrs["Config"]["Env"])
-    assert env["STATCOMMONS_LIBRARY_URL"] == f"http://{FROM_CONTAINERS}:{lab_hub.hub.library_port}/services/library/"
-    assert env["STATCOMMONS_RUNNER_URL"] == f"http://{FROM_CONTAINERS}:{lab_hub.hub.runner_port}/services/runner/"
+    assert env["STATCOMMONS_LIBRARY_URL"] == f"http://{FROM_CONTAINERS}:{lab_hub.hub.port}/services/library/"
+    assert env["STATCOMMONS_RUNNER_URL"] == f"http://{FROM_CONTAINERS}:{lab_hub.hub.port}/services/runner/"
     r = call(ana, "GET", "library/api/items", params={"q": "splink", "limit": "5"})
     assert r.status_code == 200, r.text
     assert "tutorial-record-linkage-splink" in [item["id"] for item in r.json()["items"]]

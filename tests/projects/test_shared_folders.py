@@ -63,8 +63,8 @@ def test_the_server_knows_where_the_services_are(workspace, ana):
     found = json.loads(output)
     hub = workspace.hub
     assert found["urls"] == {
-        "STATCOMMONS_LIBRARY_URL": f"http://{FROM_CONTAINERS}:{hub.library_port}/services/library/",
-        "STATCOMMONS_RUNNER_URL": f"http://{FROM_CONTAINERS}:{hub.runner_port}/services/runner/",
-        "STATCOMMONS_PROJECTS_URL": f"http://{FROM_CONTAINERS}:{hub.projects_port}/services/projects/",
+        "STATCOMMONS_LIBRARY_URL": f"http://{FROM_CONTAINERS}:{hub.port}/services/library/",
+        "STATCOMMONS_RUNNER_URL": f"http://{FROM_CONTAINERS}:{hub.port}/services/runner/",
+        "STATCOMMONS_PROJECTS_URL": f"http://{FROM_CONTAINERS}:{hub.port}/services/projects/",
     }
     assert found["codes"] == dict.fromkeys(found["urls"], 200)

@@ -36,7 +36,8 @@ def test_hub_state_under_state_dir(tmp_path):
 
 def test_hub_tls():
     c = Config()
-    config.update_hub(c, validate({"hub": {"ssl_cert": "/c.pem", "ssl_key": "/k.pem", "port": 443, "ip": "0.0.0.0"}}))
+    tls = {"ssl_cert": "/c.pem", "ssl_key": "/k.pem", "port": 443, "ip": "0.0.0.0"}
+    config.update_hub(c, validate({"hub": tls, "engine": {"network": "host"}}))
     assert c.JupyterHub.bind_url == "https://0.0.0.0:443/"
     assert c.JupyterHub.ssl_key == "/k.pem"
 
@@ -44,36 +45,40 @@ def test_hub_tls():
 def test_proxy_from_project_node_modules(tmp_path):
     c = Config()
     config.update_proxy(c, validate({}), root=tmp_path)
-    assert c.ConfigurableHTTPProxy.command == [f"{tmp_path}/node_modules/.bin/configurable-http-proxy"]
-    assert c.ConfigurableHTTPProxy.api_url == "http://127.0.0.1:8001"
+    node, flag, preload, proxy = c.ConfigurableHTTPProxy.command
+    assert node.endswith("node") and flag == "--import" and preload.endswith("statcommons/proxy/bad-paths.mjs")
+    assert proxy == f"{tmp_path}/node_modules/configurable-http-proxy/bin/configurable-http-proxy"
+    assert c.ConfigurableHTTPProxy.api_url == "http://127.0.0.2:8001"
 
 
 def test_default_network_is_a_namespace_per_container():
     c = Config()
     config.update_network(c, validate({}))
-    assert c.JupyterHub.hub_ip == "127.0.0.1"
+    # The hub and servers' published ports are on the internal address, where containers do not connect.
+    assert c.JupyterHub.hub_ip == "127.0.0.2"
+    assert c.StatCommonsSpawner.loopback_ip == "127.0.0.2"
     assert c.StatCommonsSpawner.network_mode == "slirp4netns"
     assert c.DockerSpawner.network_name == "slirp4netns:allow_host_loopback=true,cidr=100.64.7.0/24"
-    # Servers reach the hub's API through the namespace's gateway to the host's loopback.
-    assert c.Spawner.hub_connect_url == "http://100.64.7.2:8081"
+    # Servers reach the hub's API through the public proxy, at the namespace's gateway to the host's 127.0.0.1.
+    assert c.Spawner.hub_connect_url == "http://100.64.7.2:8000"
     assert "hub_connect_url" not in c.JupyterHub
 
 
 def test_slirp4netns_network_of_another_cidr():
     c = Config()
-    settings = validate({"engine": {"slirp4netns_cidr": "100.80.0.0/16"}, "hub": {"api_port": 9081}})
+    settings = validate({"engine": {"slirp4netns_cidr": "100.80.0.0/16"}, "hub": {"port": 9000}})
     config.update_network(c, settings)
     assert c.DockerSpawner.network_name == "slirp4netns:allow_host_loopback=true,cidr=100.80.0.0/16"
-    assert c.Spawner.hub_connect_url == "http://100.80.0.2:9081"
+    assert c.Spawner.hub_connect_url == "http://100.80.0.2:9000"
 
 
 def test_host_network_is_loopback_only():
     c = Config()
-    config.update_network(c, validate({"engine": {"network": "host"}}))
-    assert c.JupyterHub.hub_ip == "127.0.0.1"
+    config.update_network(c, validate({"engine": {"network": "host"}, "hub": {"internal_ip": "127.0.0.9"}}))
+    assert c.JupyterHub.hub_ip == "127.0.0.9"
     assert c.DockerSpawner.network_name == "host"
     assert c.StatCommonsSpawner.network_mode == "host"
-    assert "hub_connect_url" not in c.Spawner
+    assert c.Spawner.hub_connect_url == "http://127.0.0.9:8081"
 
 
 def test_bridge_network():
@@ -195,7 +200,7 @@ def test_library_service_is_hub_managed_on_its_port():
     c = _library_config({"library": {"port": 9123, "search": "database"}})
     [service] = c.JupyterHub.services
     assert service["name"] == "library"
-    assert service["url"] == "http://127.0.0.1:9123"
+    assert service["url"] == "http://127.0.0.2:9123"
     assert service["command"][:3] == [sys.executable, "-m", "statcommons.library.service"]
     assert "--search=database" in service["command"]
     assert service["environment"]["STATCOMMONS_LIBRARY_DB"].startswith("sqlite:///")
@@ -245,7 +250,7 @@ def test_runner_is_hub_managed_with_the_engine_and_the_settings():
     settings = {"runner": {"port": 9124, "concurrency": 3, "time_limit": 60, "mem_limit": "1G"}}
     c = _runner_config({**settings, "servers": {"name_prefix": "sc"}}, env={"DOCKER_HOST": "unix:///e.sock"})
     service = {s["name"]: s for s in c.JupyterHub.services}["runner"]
-    assert service["url"] == "http://127.0.0.1:9124"
+    assert service["url"] == "http://127.0.0.2:9124"
     assert service["command"][:3] == [sys.executable, "-m", "statcommons.runner"]
     for option in (
         "--concurrency=3",
@@ -255,7 +260,7 @@ def test_runner_is_hub_managed_with_the_engine_and_the_settings():
         "--network=slirp4netns:allow_host_loopback=true,cidr=100.64.7.0/24",
     ):
         assert option in service["command"]
-    assert "--library-url=http://127.0.0.1:8082/services/library/" in service["command"]
+    assert "--library-url=http://127.0.0.2:8082/services/library/" in service["command"]
     for option in ("--cpu-limit=1", "--max-active-per-user=20", "--keep-days=90"):
         assert option in service["command"]
     assert service["environment"] == {"DOCKER_HOST": "unix:///e.sock"}
@@ -328,7 +333,7 @@ def test_projects_service_is_hub_managed_with_the_engine_and_its_settings(tmp_pa
     }
     c = _projects_config(settings, env={"DOCKER_HOST": "unix:///e.sock", "SECRET": "x"})
     service = {s["name"]: s for s in c.JupyterHub.services}["projects"]
-    assert service["url"] == "http://127.0.0.1:9125"
+    assert service["url"] == "http://127.0.0.2:9125"
     assert service["command"][:3] == [sys.executable, "-m", "statcommons.projects"]
     for option in (
         "--name-prefix=sc",

@@ -28,3 +28,36 @@ def test_unknown_endpoints_are_refused_in_the_method_not_before_the_body_is_read
     assert "prepare" not in NotFoundHandler.__dict__
     for method in ("get", "post", "put", "patch", "delete", "head", "options"):
         assert getattr(NotFoundHandler, method) is NotFoundHandler._not_found
+
+
+def _json_handler(body: bytes):
+    handler = _handler(JsonApiHandler, web.Application([]))
+    handler._chunks, handler._received = [body], len(body)
+    return handler
+
+
+def test_deeply_nested_json_is_a_400_not_a_500():
+    import pytest
+
+    from statcommons.hubservice import ApiError
+
+    with pytest.raises(ApiError) as refused:
+        _json_handler(b"[" * 5000 + b"]" * 5000).json_body()
+    assert refused.value.status_code == 400 and "nested too deeply" in refused.value.message
+    with pytest.raises(ApiError) as refused:
+        _json_handler(b'{"a": ' + b"[" * 40 + b"1" + b"]" * 40 + b"}").json_body()
+    assert refused.value.status_code == 422 and "nested more than 32 levels" in refused.value.message
+
+
+def test_a_lone_surrogate_is_a_422_naming_its_field():
+    import pytest
+
+    from statcommons.hubservice import ApiError
+
+    with pytest.raises(ApiError) as refused:
+        _json_handler(b'{"title": "ok", "links": [{"url": "x\\ud800y"}]}').json_body()
+    assert refused.value.status_code == 422
+    assert refused.value.errors == [
+        {"path": "links[0].url", "message": "not valid text: it holds a lone surrogate (\\ud800-\\udfff)"}
+    ]
+    assert _json_handler('{"title": "Émilie 😀"}'.encode()).json_body() == {"title": "Émilie 😀"}

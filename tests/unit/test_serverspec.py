@@ -16,7 +16,7 @@ from statcommons.serverspec import (
     service_urls,
 )
 from statcommons.settings import ROOT, validate
-from statcommons.spawner import docker_options
+from statcommons.spawner import docker_options, host_config
 
 
 @pytest.fixture
@@ -29,7 +29,7 @@ def test_default_profile(settings):
     assert spec.profile == "python"
     assert spec.image == "statcommons/lab:latest"
     assert spec.mounts == (
-        Mount("statcommons-home-ana", HOME, owner=(1000, 100)),
+        Mount("statcommons-home-ana", HOME, owner=(1000, 100), size=10 * 1024**3),
         Mount(str(ROOT / "shared-notebooks"), "/mnt/shared-notebooks", read_only=True, bind=True),
         Mount(str(ROOT / "datasets"), "/mnt/datasets", read_only=True, bind=True),
     )
@@ -103,8 +103,8 @@ def test_members_mount_each_of_their_projects_outside_the_home(settings):
     spec = server_spec(settings, "ana", projects=["survey", "census", "survey"])
     projects = [m for m in spec.mounts if m.target.startswith("/mnt/projects/")]
     assert projects == [
-        Mount("statcommons-project-census", "/mnt/projects/census", owner=(1000, 100)),
-        Mount("statcommons-project-survey", "/mnt/projects/survey", owner=(1000, 100)),
+        Mount("statcommons-project-census", "/mnt/projects/census", owner=(1000, 100), size=20 * 1024**3),
+        Mount("statcommons-project-survey", "/mnt/projects/survey", owner=(1000, 100), size=20 * 1024**3),
     ]
     assert all(not m.target.startswith(HOME + "/") for m in spec.mounts)
     assert spec.project is None and spec.workdir == HOME
@@ -115,20 +115,20 @@ def test_no_projects_no_project_mounts(settings):
     assert not [m for m in server_spec(settings, "bob").mounts if "project" in m.volume]
 
 
-def test_service_urls_in_a_namespace_of_its_own_go_through_the_gateway(settings):
+def test_service_urls_in_a_namespace_of_its_own_go_through_the_proxy(settings):
     assert service_urls(settings) == {
-        "STATCOMMONS_LIBRARY_URL": "http://100.64.7.2:8082/services/library/",
-        "STATCOMMONS_RUNNER_URL": "http://100.64.7.2:8083/services/runner/",
-        "STATCOMMONS_PROJECTS_URL": "http://100.64.7.2:8084/services/projects/",
+        "STATCOMMONS_LIBRARY_URL": "http://100.64.7.2:8000/services/library/",
+        "STATCOMMONS_RUNNER_URL": "http://100.64.7.2:8000/services/runner/",
+        "STATCOMMONS_PROJECTS_URL": "http://100.64.7.2:8000/services/projects/",
     }
 
 
 def test_service_urls_in_host_mode():
     settings = validate({"engine": {"network": "host"}})
     assert service_urls(settings) == {
-        "STATCOMMONS_LIBRARY_URL": "http://127.0.0.1:8082/services/library/",
-        "STATCOMMONS_RUNNER_URL": "http://127.0.0.1:8083/services/runner/",
-        "STATCOMMONS_PROJECTS_URL": "http://127.0.0.1:8084/services/projects/",
+        "STATCOMMONS_LIBRARY_URL": "http://127.0.0.2:8082/services/library/",
+        "STATCOMMONS_RUNNER_URL": "http://127.0.0.2:8083/services/runner/",
+        "STATCOMMONS_PROJECTS_URL": "http://127.0.0.2:8084/services/projects/",
     }
     assert (
         server_spec(settings, "ana").environment["STATCOMMONS_RUNNER_URL"]
@@ -155,7 +155,9 @@ def test_project_server_gets_the_project_and_no_home(settings):
     spec = project_server_spec(settings, "survey")
     assert spec.project == "survey"
     assert spec.workdir == "/mnt/projects/survey"
-    assert spec.mounts[0] == Mount("statcommons-project-survey", "/mnt/projects/survey", owner=(1000, 100))
+    assert spec.mounts[0] == Mount(
+        "statcommons-project-survey", "/mnt/projects/survey", owner=(1000, 100), size=20 * 1024**3
+    )
     assert {m.target for m in spec.mounts} == {"/mnt/projects/survey", "/mnt/shared-notebooks", "/mnt/datasets"}
     assert all(m.read_only for m in spec.mounts[1:])
     assert not any(m.target.startswith(HOME) or "home" in m.volume for m in spec.mounts)
@@ -211,3 +213,18 @@ def test_servers_get_the_git_origins_of_the_settings():
         environment["STATCOMMONS_GIT_ORIGINS"]
     )
     assert "STATCOMMONS_GIT_ORIGINS" not in server_spec(validate({}), "ana").environment
+
+
+def test_a_server_gets_a_process_limit_in_memory_scratch_folders_and_capped_volumes():
+    settings = validate({"servers": {"pids_limit": 500, "tmp_size": "256M", "home_size": "2G"}})
+    spec = server_spec(settings, "ana")
+    assert spec.pids_limit == 500
+    assert spec.tmpfs == {"/tmp": 256 * 1024**2, "/var/tmp": 256 * 1024**2}
+    assert spec.mounts[0].size == 2 * 1024**3
+    # A project server has no home volume: its home is in memory too.
+    assert project_server_spec(settings, "census").tmpfs[HOME] == 256 * 1024**2
+    assert server_spec(validate({"servers": {"home_size": None}}), "ana").mounts[0].size is None
+    host = host_config(spec)
+    assert host["read_only"] is True and host["pids_limit"] == 500
+    assert host["tmpfs"] == {"/tmp": f"size={256 * 1024**2},mode=1777", "/var/tmp": f"size={256 * 1024**2},mode=1777"}
+    assert host_config(project_server_spec(settings, "census"))["tmpfs"][HOME].endswith("uid=1000,gid=100")

@@ -41,6 +41,8 @@ def test_defaults_are_complete():
         "public_url": None,
         "ssl_cert": None,
         "ssl_key": None,
+        "internal_ip": "127.0.0.2",
+        "trusted_proxies": [],
     }
     assert loaded["engine"]["network"] == "slirp4netns"
     assert loaded["engine"]["slirp4netns_cidr"] == "100.64.7.0/24"
