@@ -21,7 +21,7 @@ from .library.service.access import ADMIN, CUSTOM_SCOPES, READ, REVIEW, RUNS, SU
 from .projects import access as projects_access
 from .projects import names as project_names
 from .runner import access as runner_access
-from .serverspec import START_HOOK, ulimits_text
+from .serverspec import GID, START_HOOK, UID, ulimits_text
 from .settings import (
     ROOT,
     SettingsError,
@@ -122,7 +122,12 @@ def update_spawner(c, settings: dict) -> None:
     # The start hook links the shared folders and the user's projects into the home first.
     c.DockerSpawner.cmd = [START_HOOK, "jupyterhub-singleuser"]
     # Whose server a container is (DockerSpawner fills in the name): the projects service asks before deleting.
-    c.DockerSpawner.extra_create_kwargs = {"labels": {"org.statcommons.user": "{raw_username}"}}
+    # Every server runs as uid 1000 whatever its image says: Podman also gives a new volume (a capped
+    # one, whose file system cannot take a uid option) to the user of the first container mounting it.
+    c.DockerSpawner.extra_create_kwargs = {
+        "labels": {"org.statcommons.user": "{raw_username}"},
+        "user": f"{UID}:{GID}",
+    }
     c.DockerSpawner.extra_host_config = {
         "ulimits": [{"Name": k, "Soft": v, "Hard": v} for k, v in sorted(ulimits.items())],
         # Servers run as uid 1000 and need no privilege: none can be gained either.

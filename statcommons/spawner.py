@@ -57,9 +57,12 @@ def host_config(spec: ServerSpec) -> dict:
 
 
 def tmpfs_options(path: str, size: int, spec: ServerSpec) -> str:
-    """A scratch folder for everyone (sticky, like /tmp), or a home without a volume, the server user's."""
+    """A scratch folder for everyone (sticky, like /tmp), or a home without a volume, the server user's.
+
+    ``U`` is Podman's: the folder belongs to the container's user (it copies the image's files in).
+    """
     if path == HOME:
-        return f"size={size},mode=0755,uid={spec.uid},gid={spec.gid}"
+        return f"size={size},mode=0755,U"
     return f"size={size},mode=1777"
 
 

@@ -332,7 +332,7 @@ class Executor:
         volumes = {**plan_.volumes, str(inputs): {"bind": RUN_DIR, "mode": "ro"}}
         scratch = {"/tmp": f"size={options.tmp_size},mode=1777", "/var/tmp": f"size={options.tmp_size},mode=1777"}
         if HOME not in {v["bind"] for v in volumes.values()}:
-            scratch[HOME] = f"size={options.tmp_size},mode=0755,uid={UID},gid={GID}"
+            scratch[HOME] = f"size={options.tmp_size},mode=0755,U"  # Podman: owned by the run's user
         isolated: dict[str, Any] = {}
         if self._podman():
             # The image read-only: a run writes only to its home, its output volume and memory.

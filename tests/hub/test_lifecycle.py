@@ -81,7 +81,7 @@ def test_signup_approval_spawn_and_persistent_home(make_hub):
     # A network namespace of its own; only the server's port is published, on the host's loopback.
     assert container.attrs["HostConfig"]["NetworkMode"] == "slirp4netns"
     [binding] = container.attrs["HostConfig"]["PortBindings"]["8888/tcp"]
-    assert binding["HostIp"] == "127.0.0.1"
+    assert binding["HostIp"] == "127.0.0.2"  # the internal address, which no container reaches
     assert server["url"] == "/user/ana/"
     assert container.attrs["HostConfig"]["Memory"] == 4 * 1024**3
     uid = container.exec_run(["stat", "-c", "%u:%g", "/home/jovyan"]).output.decode().strip()

@@ -99,6 +99,7 @@ def test_spawner():
     assert c.DockerSpawner.prefix == "sc"
     assert c.DockerSpawner.remove is True
     assert c.DockerSpawner.cmd == ["statcommons-start", "jupyterhub-singleuser"]
+    assert c.DockerSpawner.extra_create_kwargs["user"] == "1000:100"
     assert {"Name": "nofile", "Soft": 20000, "Hard": 20000} in c.DockerSpawner.extra_host_config["ulimits"]
     assert c.DockerSpawner.extra_host_config["cap_drop"] == ["ALL"]
     assert c.Spawner.poll_interval == 5
