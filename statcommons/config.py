@@ -386,6 +386,7 @@ def _runner(settings: dict, env: dict, roles: list[dict], ops: bool) -> tuple[di
         f"--mem-limit={runner['mem_limit']}",
         f"--cpu-limit={runner['cpu_limit'] or 0}",
         f"--max-active-per-user={runner['max_active_per_user']}",
+        f"--min-schedule-interval={runner['min_schedule_interval']}",
         f"--keep-days={runner['keep_days']}",
         f"--name-prefix={settings['servers']['name_prefix']}",
         f"--network={network.container_network(settings)}",

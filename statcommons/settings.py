@@ -276,6 +276,14 @@ SCHEMA: dict[str, Any] = _obj(
                     "default": 20,
                     "description": "a whole number of runs, at least 1",
                 },
+                "min_schedule_interval": {
+                    "type": "integer",
+                    "minimum": 60,
+                    "maximum": 86400,
+                    "default": 3600,
+                    "description": "a whole number of seconds from 60 to 86400: the shortest gap allowed "
+                    "between two times of a new schedule",
+                },
                 "keep_days": {
                     "type": "number",
                     "minimum": 0,

@@ -18,7 +18,7 @@ from ..hubservice import ApiError, JsonApiHandler
 from ..serverspec import parse_size
 from .access import Caller
 from .executor import size_text
-from .scheduler import cron_problem, next_time
+from .scheduler import cron_problem, interval_problem, next_time
 from .sources import LibraryError
 from .store import ACTIVE, FAILING, STATUSES, now, run_json, schedule_json
 
@@ -256,9 +256,13 @@ class SchedulesHandler(BaseHandler):
         message = cron_problem(data.get("cron"))
         if message:
             raise problem(422, "cron", message)
+        cron = " ".join(data["cron"].split())
+        # In a thread: a long minimum may need croniter to look through years of days.
+        message = await self.runner.executor.call(interval_problem, cron, self.runner.limits.min_schedule_interval)
+        if message:
+            raise problem(422, "cron", message)
         target = await self.target(data, caller)
         target.pop("source", None)  # looked up again at each run
-        cron = " ".join(data["cron"].split())
         schedule = self.store.add_schedule(
             user=caller.name, cron=cron, parameters=parameters, next_run=next_time(cron, now()), **target
         )
@@ -302,6 +306,7 @@ class UserHandler(BaseHandler):
                 "mem_limit": size_text(limits.mem_limit),
                 "cpu_limit": self.runner.executor.options.cpu_limit,
                 "max_active_per_user": limits.max_active_per_user,
+                "min_schedule_interval": limits.min_schedule_interval,
                 "concurrency": self.runner.concurrency,
                 "failing_statuses": list(FAILING),
             }

@@ -27,7 +27,7 @@ from . import api
 from .executor import Executor, Options
 from .openapi import openapi
 from .runs import Limits, Runner
-from .scheduler import Scheduler
+from .scheduler import DAY, Scheduler, interval_problem
 from .sources import Library, LibraryError
 from .store import Schedule, Store
 
@@ -96,6 +96,12 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--max-active-per-user", type=int, default=20, help="queued or running runs one user may have at a time"
     )
+    parser.add_argument(
+        "--min-schedule-interval",
+        type=_interval,
+        default=3600,
+        help="seconds, at least 60: the shortest gap allowed between the times of a new schedule",
+    )
     parser.add_argument("--name-prefix", default="statcommons", help="prefix of container and home volume names")
     parser.add_argument(
         "--network",
@@ -110,6 +116,24 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--datasets", type=Path, help="the data sets folder mounted beside shared notebooks")
     parser.add_argument("--library-url", help="the library service, e.g. http://127.0.0.1:8082/services/library/")
     return parser.parse_args(argv)
+
+
+def _interval(text: str) -> int:
+    seconds = int(text)
+    if not 60 <= seconds <= DAY:
+        raise argparse.ArgumentTypeError(f"{text} is not allowed: seconds from 60 to {DAY}")
+    return seconds
+
+
+def _warn_frequent_schedules(store: Store, minimum: int) -> None:
+    """Schedules made before the minimum (or under a lower one) keep running; the log says which."""
+    for schedule in store.schedules():
+        try:
+            problem = interval_problem(schedule.cron, minimum)
+        except ValueError as e:  # croniter's errors; such a schedule fails at its times, as before
+            problem = f"{schedule.cron!r} cannot be checked: {e}"
+        if problem:
+            log.warning("schedule %s of %s, kept as it is: %s", schedule.id, schedule.user, problem)
 
 
 async def _prune_daily(runner: Runner, keep_days: float) -> None:
@@ -146,6 +170,7 @@ async def _serve(args: argparse.Namespace) -> None:
         time_limit=args.time_limit,
         mem_limit=parse_size(args.mem_limit),
         max_active_per_user=args.max_active_per_user,
+        min_schedule_interval=args.min_schedule_interval,
     )
     runner = Runner(store, executor, limits, args.concurrency, library)
     try:
@@ -154,6 +179,7 @@ async def _serve(args: argparse.Namespace) -> None:
     except docker.errors.DockerException as e:
         log.error("the container engine does not answer: %s", e)
     await runner.start()
+    _warn_frequent_schedules(store, args.min_schedule_interval)
 
     async def fire(schedule: Schedule) -> int:
         fields = {"parameters": schedule.parameters, "schedule": schedule.id}

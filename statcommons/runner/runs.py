@@ -1,12 +1,15 @@
-"""The queue of runs: workers up to the concurrency limit, cancelling, and recovery after a crash.
+"""The queue of runs: workers up to the concurrency limit, fair turns, cancelling, and recovery after a crash.
 
-Every run is recorded ``queued`` first; a worker claims it (``running``) before its container
-exists, so whatever moment the runner is killed at, its next start finds the run:
+Every run is recorded ``queued`` first; the queue is the store's queued runs. When a worker is
+free it chooses one with :func:`next_run` (round robin between users, so that one person's
+backlog never holds up another person's first run) and claims it (``running``) before its
+container exists, so whatever moment the runner is killed at, its next start finds the run:
 :meth:`Runner.start` removes every container of this runner that is left, marks the runs
-that were ``running`` as ``interrupted`` and queues one retry of each (``retry_of``), and
-queues again the runs that were waiting. After each run of a library notebook the runner
-records how it ended in the library (``PUT api/items/{id}/last-run``). The files of old runs
-are removed after a retention period (:meth:`Runner.prune`); their records stay.
+that were ``running`` as ``interrupted`` and queues one retry of each (``retry_of``); the runs
+that were waiting wait on, and the turns go on from when each user's latest run started.
+After each run of a library notebook the runner records how it ended in the library
+(``PUT api/items/{id}/last-run``). The files of old runs are removed after a retention period
+(:meth:`Runner.prune`); their records stay.
 """
 
 from __future__ import annotations
@@ -14,8 +17,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import shutil
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import docker
 
@@ -26,6 +30,7 @@ from .store import Run, Store, iso, now
 log = logging.getLogger("statcommons.runner")
 
 CANCEL_WAIT = 60  # seconds DELETE waits for a running run to stop
+IDLE_LOOK = 30  # seconds an idle worker waits before it looks at the store again, woken or not
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,29 @@ class Limits:
     time_limit: int
     mem_limit: int
     max_active_per_user: int = 20  # queued or running runs of one user
+    min_schedule_interval: int = 3600  # seconds: the shortest gap allowed between the times of a new schedule
+
+
+def next_run(waiting: Iterable[tuple[int, str]], last_turns: Mapping[str, datetime]) -> int | None:
+    """The run to start when a slot frees: round robin between the users who have runs waiting.
+
+    ``waiting`` is (run id, user) of every queued run; ``last_turns`` says when each user's
+    latest run was given a slot. The user whose turn came longest ago goes next (one who has
+    had none first, and among those the one whose oldest waiting run is oldest), with their
+    oldest waiting run. Every run has a user: a scheduled run is its schedule's creator's,
+    library notebook or not, and waits its turn among that user's runs.
+    """
+    oldest: dict[str, int] = {}
+    for run_id, user in waiting:
+        oldest[user] = min(run_id, oldest.get(user, run_id))
+    if not oldest:
+        return None
+
+    def waited(user: str) -> tuple[bool, float, int]:
+        turn = last_turns.get(user)
+        return (turn is not None, turn.timestamp() if turn else 0.0, oldest[user])
+
+    return oldest[min(oldest, key=waited)]
 
 
 class Runner:
@@ -45,7 +73,8 @@ class Runner:
         self.limits = limits
         self.concurrency = concurrency
         self.library = library
-        self.queue: asyncio.Queue[int] = asyncio.Queue()
+        self.last_turns: dict[str, datetime] = {}  # when each user's latest run was given a slot
+        self.wake = asyncio.Event()  # set when a run is queued
         self.cancels: dict[int, asyncio.Event] = {}
         self.finished: dict[int, asyncio.Event] = {}
         self.cancelled_by: dict[int, str] = {}
@@ -70,8 +99,7 @@ class Runner:
                 f"; retrying it as run {retry.id}" if retry else " (a retry already: not retried again)",
             )
             self._record_in_library(interrupted)
-        for run in self.store.queued():
-            self.queue.put_nowait(run.id)
+        self.last_turns = self.store.last_started()
         self.workers = [asyncio.create_task(self._worker()) for _ in range(self.concurrency)]
 
     async def stop(self) -> None:
@@ -105,7 +133,7 @@ class Runner:
         return notebook_source(await self.library.item(item_id))
 
     def submit(self, user: str, *, time_limit: int | None = None, mem_limit: int | None = None, **fields) -> Run:
-        """Record a run ``queued`` and put it in the queue."""
+        """Record a run ``queued`` and wake the idle workers."""
         run = self.store.add_run(
             user=user,
             image=self.limits.image,
@@ -113,7 +141,7 @@ class Runner:
             mem_limit=mem_limit or self.limits.mem_limit,
             **fields,
         )
-        self.queue.put_nowait(run.id)
+        self.wake.set()
         return run
 
     def record_failure(self, user: str, error: str, **fields) -> Run:
@@ -145,11 +173,37 @@ class Runner:
 
     # --- running -----------------------------------------------------------------
 
+    def _claim_next(self) -> Run | None:
+        """Choose the next run (:func:`next_run`) and claim it; None when nothing waits.
+
+        Nothing is awaited between choosing and claiming, so two workers never choose the same
+        run; the claim (``queued`` to ``running`` in one update) holds even if they did.
+        """
+        while (run_id := next_run(self.store.waiting(), self.last_turns)) is not None:
+            container = self.executor.container_name(run_id)
+            run = self.store.update_run(run_id, only_if=("queued",), status="running", container=container)
+            if run is not None:
+                self.last_turns[run.user] = now()
+                return run
+        return None
+
     async def _worker(self) -> None:
         while True:
-            run_id = await self.queue.get()
             try:
-                await self._run(run_id)
+                run = self._claim_next()
+            except Exception:
+                log.exception("the queue could not be read from the runner's database")
+                run = None
+            if run is None:
+                self.wake.clear()
+                try:
+                    await asyncio.wait_for(self.wake.wait(), IDLE_LOOK)
+                except TimeoutError:
+                    pass
+                continue
+            run_id = run.id
+            try:
+                await self._run(run)
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -169,12 +223,8 @@ class Runner:
                 if done:
                     done.set()
 
-    async def _run(self, run_id: int) -> None:
-        run = self.store.update_run(
-            run_id, only_if=("queued",), status="running", container=self.executor.container_name(run_id)
-        )
-        if run is None:
-            return  # cancelled while waiting
+    async def _run(self, run: Run) -> None:
+        run_id = run.id
         cancel = self.cancels[run_id] = asyncio.Event()
         self.finished[run_id] = asyncio.Event()
         log.info("run %s of %s for %s starting", run_id, run.item or run.path, run.user)

@@ -196,10 +196,17 @@ class Store:
         with Session(self.engine) as session:
             return list(session.scalars(query))
 
-    def queued(self) -> list[Run]:
-        """Runs waiting to start, oldest first."""
-        with Session(self.engine, expire_on_commit=False) as session:
-            return list(session.scalars(sa.select(Run).where(Run.status == "queued").order_by(Run.id)))
+    def waiting(self) -> list[tuple[int, str]]:
+        """(id, user) of the runs waiting to start, oldest first: what the queue chooses from."""
+        query = sa.select(Run.id, Run.user).where(Run.status == "queued").order_by(Run.id)
+        with Session(self.engine) as session:
+            return [(run_id, user) for run_id, user in session.execute(query)]
+
+    def last_started(self) -> dict[str, datetime]:
+        """When each user's latest run started: the queue's memory of turns, at the runner's start."""
+        query = sa.select(Run.user, sa.func.max(Run.started)).where(Run.started.is_not(None)).group_by(Run.user)
+        with Session(self.engine) as session:
+            return {user: moment for user, moment in session.execute(query)}
 
     def failing(self, user: str | None = None) -> list[Run]:
         """The latest finished run of each library notebook, where that run failed or timed out."""

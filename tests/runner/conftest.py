@@ -141,11 +141,23 @@ def runner(engine, tmp_path_factory):
             "concurrency": 2,
             "time_limit": 90,
             "mem_limit": "1G",
+            "min_schedule_interval": 60,  # the schedules of the tests fire every minute
             "shared_notebooks": str(work / "shared-notebooks"),
             "datasets": str(work / "datasets"),
         },
         "library": {"folder": str(work / "library")},
     }
+    yield from _serve(engine, work, settings)
+
+
+@pytest.fixture(scope="module")
+def one_slot_runner(engine, tmp_path_factory):
+    """A hub whose runner runs one notebook at a time, with the default minimum interval of schedules."""
+    work = tmp_path_factory.mktemp("oneslothub")
+    yield from _serve(engine, work, {"runner": {"concurrency": 1, "time_limit": 90, "mem_limit": "1G"}})
+
+
+def _serve(engine, work, settings):
     (work / "hub").mkdir()
     hub = RunningHub(work / "hub", engine.docker_host, extra_settings=settings)
     hub.start()

@@ -1,21 +1,33 @@
-"""The runner's pure parts: reading how a run ended, cron expressions, checking requests, the store.
+"""The runner's pure parts: reading how a run ended, cron expressions, checking requests, the store, the queue.
 
 The store's tests run on SQLite and on a real PostgreSQL server (the library tests' fixture).
 """
 
 from __future__ import annotations
 
+import asyncio
 import io
 import itertools
 import json
 import tarfile
-from datetime import UTC, datetime
+import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from statcommons.runner import api
-from statcommons.runner.executor import Options, SourceError, failing_cell, outcome, plan, read_output
-from statcommons.runner.scheduler import cron_problem, next_time
+from statcommons.runner.executor import (
+    Executor,
+    Options,
+    Outcome,
+    SourceError,
+    failing_cell,
+    outcome,
+    plan,
+    read_output,
+)
+from statcommons.runner.runs import Limits, Runner, next_run
+from statcommons.runner.scheduler import cron_problem, interval_problem, next_time, shortest_gap
 from statcommons.runner.store import Store
 
 from .. import pgserver
@@ -139,7 +151,91 @@ def test_cron():
     assert "not a valid" in cron_problem("61 * * * *")
     assert cron_problem("* * * * * *")  # seconds are not allowed
     assert cron_problem(7)
+    assert "not a valid" in cron_problem("R * * * *")  # croniter's random minute, drawn again every time
+    assert "never fires" in cron_problem("0 0 31 2 *")
+    assert cron_problem("0 0 * mar fri") is None
     assert next_time("0 6 * * *", datetime(2026, 1, 1, 7, tzinfo=UTC)) == datetime(2026, 1, 2, 6, tzinfo=UTC)
+
+
+HOUR, DAY = 3600, 86400
+
+
+@pytest.mark.parametrize(
+    ("cron", "gap"),
+    [
+        ("*/30 * * * *", 1800),
+        ("0,5 * * * *", 300),
+        ("* 3 * * *", 60),  # every minute from 3:00 to 3:59
+        ("* * * * *", 60),
+        ("0 6,18 * * *", 12 * HOUR),
+        ("0 0,23 * * *", HOUR),  # 23:00 to 0:00 the next day
+        ("0 0,23 * * 1,2", HOUR),  # Monday 23:00 to Tuesday 0:00
+        ("0 0,23 L,1 * *", HOUR),  # the last day of a month to the first of the next
+        ("0 0,23 * * 1,3,5", 23 * HOUR),  # never two days in a row
+        ("0 * * * *", HOUR),
+        ("15 8 * * 1-5", None),
+        ("0 6 * * *", None),
+        ("0 0 29 2 *", None),
+    ],
+)
+def test_shortest_gap_between_the_times_of_a_schedule(cron, gap):
+    assert shortest_gap(cron, DAY) == gap
+
+
+@pytest.mark.parametrize("cron", ["*/30 * * * *", "0,5 * * * *", "* 3 * * *", "0,30 9 * * 1"])
+def test_more_often_than_hourly_is_refused_at_the_default(cron):
+    message = interval_problem(cron, HOUR)
+    assert message and "runner.min_schedule_interval" in message and "1 h" in message
+    assert interval_problem(cron, 60) is None
+
+
+def test_the_refusal_names_the_shortest_gap():
+    assert "as often as every 5 min" in interval_problem("0,5 * * * *", HOUR)
+    assert "as often as every 1 h" in interval_problem("0 0,23 * * *", 2 * HOUR)
+
+
+@pytest.mark.parametrize("cron", ["0 * * * *", "15 8 * * 1-5", "0 0,23 * * *", "0 6 * * 1", "30 1 1 * *"])
+def test_hourly_or_rarer_is_accepted_at_the_default(cron):
+    assert interval_problem(cron, HOUR) is None
+
+
+def test_a_long_minimum_is_checked_quickly_enough():
+    start = time.monotonic()
+    assert interval_problem("0 0,23 * * 1,3,5", DAY) is not None  # 23 h apart on the same day
+    assert interval_problem("0 12 * * 1,3,5", DAY) is None
+    assert time.monotonic() - start < 5
+
+
+def _order(waiting: list[tuple[int, str]], last_turns: dict | None = None) -> list[int]:
+    """The order a runner with one slot starts ``waiting`` runs in."""
+    waiting, last_turns, order = list(waiting), dict(last_turns or {}), []
+    clock = datetime(2026, 1, 1, tzinfo=UTC)
+    while (run_id := next_run(waiting, last_turns)) is not None:
+        user = dict(waiting)[run_id]
+        waiting.remove((run_id, user))
+        clock += timedelta(seconds=1)
+        last_turns[user] = clock
+        order.append(run_id)
+    return order
+
+
+def test_the_queue_takes_turns_between_people():
+    assert next_run([], {}) is None
+    # Ana's first run got the slot; her three others and then Bob's one wait: Bob's goes next.
+    moment = datetime(2026, 1, 1, tzinfo=UTC)
+    assert next_run([(2, "ana"), (3, "ana"), (4, "ana"), (5, "bob")], {"ana": moment}) == 5
+    assert _order([(1, "ana"), (2, "ana"), (3, "ana"), (4, "ana"), (5, "bob")]) == [1, 5, 2, 3, 4]
+    # Round robin: each person's oldest run in turn.
+    assert _order([(1, "ana"), (2, "ana"), (3, "ana"), (4, "bob"), (5, "bob"), (6, "cora")]) == [1, 4, 6, 2, 5, 3]
+    # Twenty runs of one person hold up nobody's first run, nor a curator's scheduled library notebook
+    # (a scheduled run is its schedule's creator's).
+    backlog = [(i, "erin") for i in range(1, 21)]
+    assert _order([*backlog, (21, "bob"), (22, "cora")])[:4] == [1, 21, 22, 2]
+    # Whoever's latest turn came longest ago goes first, however new their run; never-served people first.
+    earlier, later = moment, moment + timedelta(minutes=5)
+    assert next_run([(7, "ana"), (9, "bob")], {"ana": later, "bob": earlier}) == 9
+    assert next_run([(7, "ana"), (9, "bob")], {"ana": earlier}) == 9
+    assert next_run([(3, "ana"), (2, "ana")], {}) == 2  # a person's own runs: oldest first
 
 
 @pytest.mark.parametrize("path", ["../x.ipynb", "/etc/x.ipynb", "a/../../x.ipynb", "x.py", "", "a\\b.ipynb", 3])
@@ -242,3 +338,102 @@ def test_files_of_old_runs_are_removed_and_their_records_kept(store, tmp_path):
     assert executor.run_dir(recent.id).exists() and executor.run_dir(running.id).exists()
     assert store.run(old.id).status == "succeeded"  # the record stays
     assert runner.prune(90) == 0
+
+
+class _NoEngine(Executor):
+    """The runner's executor without an engine: a run 'executes' by recording that it started."""
+
+    def __init__(self, workdir):
+        super().__init__(None, Options(image="img", name_prefix="t"), workdir, threads=2)
+        self.started: list[int] = []
+
+    def leftovers(self) -> list[str]:
+        return []
+
+    def home_exists(self, user: str) -> bool:
+        return True
+
+    async def execute(self, run, plan_, cancel, on_start) -> Outcome:
+        self.started.append(run.id)
+        await on_start(datetime.now(UTC), "sha256:0")
+        await asyncio.sleep(0.01)
+        return Outcome("succeeded", duration=0.01)
+
+
+async def _until(check, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.01)
+
+
+def test_the_runner_starts_another_persons_first_run_second(store, tmp_path):
+    """One slot, no engine: Ana queues four runs, then Bob one; Bob's starts right after Ana's first."""
+    limits = Limits(image="img", time_limit=10, mem_limit=MB * 100)
+
+    async def scenario():
+        executor = _NoEngine(tmp_path)
+        runner = Runner(store, executor, limits, 1, None)
+        await runner.start()
+        ana = [runner.submit("ana", path="n.ipynb").id for _ in range(4)]
+        bob = runner.submit("bob", path="n.ipynb").id
+        cancelled = runner.submit("ana", path="n.ipynb")
+        await runner.cancel(cancelled, "ana")
+        await _until(lambda: len(executor.started) == 5)
+        assert executor.started == [ana[0], bob, *ana[1:]]
+        # An idle worker is woken by the next run, at once.
+        late = runner.submit("cora", path="n.ipynb").id
+        await _until(lambda: len(executor.started) == 6, timeout=5)
+        await _until(lambda: store.run(late).status == "succeeded")
+        await runner.stop()
+        executor.close()
+        # A new runner goes on with the turns: Bob's latest run started before Ana's latest.
+        again = _NoEngine(tmp_path)
+        waiting = [
+            store.add_run(user=user, path="n.ipynb", image="img", time_limit=10, mem_limit=MB)
+            for user in ("ana", "bob")
+        ]
+        runner = Runner(store, again, limits, 1, None)
+        await runner.start()
+        await _until(lambda: len(again.started) == 2)
+        assert again.started == [waiting[1].id, waiting[0].id]
+        await _until(lambda: all(store.run(run.id).status == "succeeded" for run in waiting))
+        await runner.stop()
+        again.close()
+        return cancelled.id
+
+    cancelled = asyncio.run(scenario())
+    assert store.run(cancelled).status == "cancelled" and store.run(cancelled).started is None
+    runs, _ = store.runs(limit=100)
+    assert all(run.status in ("succeeded", "cancelled") for run in runs)
+
+
+def test_two_workers_never_claim_the_same_run(store, tmp_path):
+    async def scenario():
+        executor = _NoEngine(tmp_path)
+        runner = Runner(store, executor, Limits(image="img", time_limit=10, mem_limit=MB * 100), 3, None)
+        await runner.start()
+        ids = [runner.submit(user, path="n.ipynb").id for user in ("ana", "bob") * 10]
+        await _until(lambda: store.runs(status=["succeeded"])[1] == 20)
+        await runner.stop()
+        executor.close()
+        return ids, executor.started
+
+    ids, started = asyncio.run(scenario())
+    assert sorted(started) == sorted(ids)  # each once
+    assert store.last_started().keys() == {"ana", "bob"}
+
+
+def test_schedules_made_before_the_minimum_keep_running_and_are_logged(store, caplog):
+    from statcommons.runner.app import _warn_frequent_schedules
+
+    moment = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
+    often = store.add_schedule(user="ana", path="n.ipynb", cron="*/5 * * * *", parameters={}, next_run=moment)
+    store.add_schedule(user="bob", path="n.ipynb", cron="0 6 * * *", parameters={}, next_run=moment)
+    with caplog.at_level("WARNING", logger="statcommons.runner"):
+        _warn_frequent_schedules(store, HOUR)
+    assert [r.getMessage() for r in caplog.records] == [
+        f"schedule {often.id} of ana, kept as it is: '*/5 * * * *' fires as often as every 5 min: "
+        "the shortest interval allowed is 1 h (the setting runner.min_schedule_interval)"
+    ]
+    assert len(store.schedules()) == 2 and [s.id for s in store.due(moment)] == [often.id, often.id + 1]

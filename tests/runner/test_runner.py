@@ -229,7 +229,7 @@ def test_other_bad_requests(homes):
     assert homes.call("GET", "/nothing", "ana").status_code == 404
     r = homes.call("POST", "/runs", "dave", json={"path": "hello.ipynb"})  # dave never had a server
     assert r.status_code == 422 and "no home" in r.json()["message"]
-    for cron in ("every minute", "* * * *", "61 * * * *", "* * * * * *", None):
+    for cron in ("every minute", "* * * *", "61 * * * *", "* * * * * *", "R * * * *", "0 0 31 2 *", None):
         r = homes.call("POST", "/schedules", "ana", json={"path": "hello.ipynb", "cron": cron})
         assert r.status_code == 422 and r.json()["errors"][0]["path"] == "cron", (cron, r.text)
     r = homes.call("POST", "/schedules", "ana", json={"path": "../x.ipynb", "cron": "0 * * * *"})
@@ -258,7 +258,8 @@ def test_running_and_waiting_runs_are_cancelled(homes):
 
 def test_one_person_may_have_at_most_twenty_runs_waiting_or_running(homes):
     homes.give_home("erin", {"sleepy.ipynb": SLEEPY})
-    assert homes.call("GET", "/user", "erin").json()["max_active_per_user"] == 20
+    limits = homes.call("GET", "/user", "erin").json()
+    assert limits["max_active_per_user"] == 20 and limits["min_schedule_interval"] == 60
     runs = []
     try:
         for _ in range(20):

@@ -262,12 +262,14 @@ def test_runner_is_hub_managed_with_the_engine_and_the_settings():
     ):
         assert option in service["command"]
     assert "--library-url=http://127.0.0.2:8082/services/library/" in service["command"]
-    for option in ("--cpu-limit=1", "--max-active-per-user=20", "--keep-days=90"):
+    for option in ("--cpu-limit=1", "--max-active-per-user=20", "--min-schedule-interval=3600", "--keep-days=90"):
         assert option in service["command"]
     assert service["environment"] == {"DOCKER_HOST": "unix:///e.sock"}
-    unlimited = _runner_config({"runner": {"cpu_limit": None, "keep_days": 0, "max_active_per_user": 3}})
+    unlimited = _runner_config(
+        {"runner": {"cpu_limit": None, "keep_days": 0, "max_active_per_user": 3, "min_schedule_interval": 60}}
+    )
     command = {s["name"]: s for s in unlimited.JupyterHub.services}["runner"]["command"]
-    assert {"--cpu-limit=0", "--keep-days=0", "--max-active-per-user=3"} <= set(command)
+    assert {"--cpu-limit=0", "--keep-days=0", "--max-active-per-user=3", "--min-schedule-interval=60"} <= set(command)
     assert {"custom:runner:run", "custom:runner:admin", "custom:library:runs"} <= set(c.JupyterHub.custom_scopes)
 
 
