@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test test-unit test-extension extension lint bench bench-runner bench-search bench-panel images engine-deps browser-deps postgres-deps deps
+.PHONY: run test test-unit test-extension extension lint bench bench-runner bench-search bench-panel bench-pressure images engine-deps browser-deps postgres-deps deps
 
 EXT := extensions/statcommons-library
 
@@ -61,13 +61,18 @@ test: deps engine-deps browser-deps postgres-deps lint images test-extension
 test-unit: deps
 	@$(PY) -m pytest tests/unit $(PYTEST_ARGS)
 
-## bench: every benchmark (spawn, runner, search, Library panel, co-editing), each next to its baseline
+## bench: every benchmark (spawn, runner, search, Library panel, co-editing, pressure), each next to its baseline
 bench: deps engine-deps browser-deps images postgres-deps
 	@$(PY) benchmarks/spawn.py
 	@$(PY) benchmarks/runner.py
 	@$(PY) benchmarks/search.py
 	@$(PY) benchmarks/library_panel.py
 	@$(PY) benchmarks/collab.py
+	@$(PY) benchmarks/pressure.py
+
+## bench-pressure: 30 logins through the form and 200 users' requests from 40 clients, each next to its baseline
+bench-pressure: deps engine-deps images
+	@$(PY) benchmarks/pressure.py $(BENCH_ARGS)
 
 ## bench-collab: edit propagation between two members on a project server, next to a plain request
 bench-collab: deps engine-deps browser-deps images

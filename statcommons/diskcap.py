@@ -15,7 +15,11 @@ in its log once).
 
 from __future__ import annotations
 
+import os
+import stat
 import subprocess
+import tempfile
+import time
 from pathlib import Path
 
 _SAFE = set("abcdefghijklmnopqrstuvwxyz0123456789-_.")
@@ -58,3 +62,58 @@ def make_image(path: Path, size: int, owner: tuple[int, int]) -> None:
 
 def remove_image(folder: Path, volume: str) -> None:
     image_path(folder, volume).unlink(missing_ok=True)
+
+
+def read_files(folder: Path, volume: str, names: tuple[str, ...], limit: int) -> tuple[dict[str, bytes], str | None]:
+    """Regular files ``names`` at the top of a capped volume no container uses any more.
+
+    The engine cannot copy out of a loop-mounted volume of a stopped container, so its image is
+    mounted here, read-only, without devices, set-uid or execution, and the files are read
+    without following links (a run's code wrote them). Returns the files found, at most ``limit``
+    bytes in all, and a problem or None.
+    """
+    image = image_path(folder, volume)
+    if not image.exists():
+        return {}, f"no output volume {volume}"
+    # The engine unmounts the volume while it cleans the stopped container up: wait for that, so
+    # the file system is never mounted twice.
+    deadline = time.monotonic() + 10
+    while _attached(image) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    with tempfile.TemporaryDirectory(prefix="statcommons-out-") as where:
+        mounted = subprocess.run(
+            ["mount", "-o", "loop,ro,noload,nosuid,nodev,noexec", "-t", "ext4", str(image), where],
+            capture_output=True,
+            text=True,
+        )
+        if mounted.returncode:
+            return {}, f"the run's output could not be read: {(mounted.stderr or mounted.stdout).strip()[-200:]}"
+        try:
+            return _read(Path(where), names, limit)
+        finally:
+            subprocess.run(["umount", where], capture_output=True)
+
+
+def _attached(image: Path) -> bool:
+    """Whether a loop device still holds ``image`` (the engine has it mounted)."""
+    found = subprocess.run(["losetup", "--associated", str(image)], capture_output=True, text=True)
+    return bool(found.stdout.strip())
+
+
+def _read(root: Path, names: tuple[str, ...], limit: int) -> tuple[dict[str, bytes], str | None]:
+    found: dict[str, bytes] = {}
+    total = 0
+    for name in names:
+        try:
+            fd = os.open(root / name, os.O_RDONLY | os.O_NOFOLLOW)
+        except OSError:
+            continue
+        with os.fdopen(fd, "rb") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                continue
+            data = f.read(limit - total + 1)
+        total += len(data)
+        if total > limit:
+            return {}, f"the run's output is larger than {limit // 1024**2} MB: not kept"
+        found[name] = data
+    return found, None

@@ -318,12 +318,18 @@ class Executor:
         self.client.volumes.create(name, driver_opts=options, labels={LABEL: self.options.name_prefix})
         return name
 
-    def _remove_output_volume(self, run_id: int) -> None:
+    def _remove_output_volume(self, run_id: int, attempts: int = 5) -> None:
         name = self.output_volume(run_id)
-        try:
-            self.client.volumes.get(name).remove(force=True)
-        except docker.errors.NotFound:
-            pass
+        for attempt in range(attempts):
+            try:
+                self.client.volumes.get(name).remove(force=True)
+                break
+            except docker.errors.NotFound:
+                break
+            except docker.errors.APIError:  # the removed container may hold it a moment longer
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(0.3 * (attempt + 1))
         if self.options.volume_images is not None:
             diskcap.remove_image(self.options.volume_images, name)
 
@@ -450,6 +456,26 @@ class Executor:
                 pass
 
     def _output(self, container, attempts: int = 6) -> tuple[dict | None, bytes | None, str | None]:
+        if self._podman() and self.options.volume_images is not None:
+            return self._output_from_volume(container)
+        return self._output_from_layer(container, attempts)
+
+    def _output_from_volume(self, container) -> tuple[dict | None, bytes | None, str | None]:
+        """What the driver left in the run's output volume (read from its image: the container has stopped)."""
+        run_id = int(container.labels.get("org.statcommons.run", "0"))
+        files, problem = diskcap.read_files(
+            self.options.volume_images, self.output_volume(run_id), ("result.json", "output.ipynb"), MAX_OUTPUT
+        )
+        result = None
+        if "result.json" in files:
+            try:
+                loaded = json.loads(files["result.json"])
+                result = loaded if isinstance(loaded, dict) else None
+            except ValueError:
+                result = None
+        return result, files.get("output.ipynb"), problem
+
+    def _output_from_layer(self, container, attempts: int) -> tuple[dict | None, bytes | None, str | None]:
         """What the driver left in the stopped container.
 
         Right after the container stops, Podman may still be unmounting it (its cleanup runs
