@@ -13,7 +13,10 @@ Search has two modes, chosen with ``Store(url, search=...)`` (the ``library.sear
 :class:`~statcommons.library.index.SearchIndex`, built from the database at the first search
 (or :meth:`Store.reindex`) and kept in sync by every write method of the store; the database
 only gives the rows of the page shown. Writes made by another process are seen after
-:meth:`Store.reindex`. ``"database"`` searches with SQL: full text covers title, summary,
+:meth:`Store.reindex`. While the index is being built, searches are answered with SQL, as in
+``"database"`` mode (the full-text tables are kept in both modes), and say so
+(``"searched": "database"``); see :meth:`Store.reindex` for how writes made meanwhile reach
+the new index. ``"database"`` searches with SQL: full text covers title, summary,
 authors and keywords, in an FTS5 table kept in sync by triggers on SQLite, and on PostgreSQL in
 a weighted ``tsvector`` column with a GIN index, built from the words
 :func:`~statcommons.library.search.index_text` finds, so both backends split and fold text
@@ -373,6 +376,11 @@ class Store:
         # Writes hold this lock from their transaction until the memory index has them, so that
         # the index gets the writes of this process in the order the database committed them.
         self._writing = threading.RLock()
+        # While an index is being built: what writes committed since the build began, in commit order
+        # (("docs", [Doc, ...]) or ("rating", pk, average, count)), replayed on the new index. Under _writing.
+        self._journal: list[tuple] | None = None
+        self._building = threading.Lock()  # one build at a time
+        self._deferred = False  # searches use SQL until the next build ends (see defer_index)
         self.engine = self._engine(engine_options)
         self._create()
 
@@ -391,6 +399,33 @@ class Store:
     def close(self) -> None:
         """Close every connection of the pool."""
         self.engine.dispose()
+
+    def analyze(self) -> bool:
+        """Give SQLite's query planner statistics when it has none or they are far off; whether it made them.
+
+        SQLite keeps no statistics until ``ANALYZE`` runs, and without them it plans a full-text
+        search with SQL (``database`` mode, and ``memory`` mode while the index is being built)
+        as a scan of every item: 15 to 30 seconds a search at 100,000 items, instead of tens of
+        milliseconds. Statistics counted when the catalogue was much smaller mislead it too, so
+        they are made again when the number of items is more than twice, or less than half, the
+        one they counted. Making them takes about half a second per 100,000 items, holding the
+        database's write lock. PostgreSQL keeps its own statistics up to date (autovacuum).
+        """
+        if self.dialect != "sqlite":
+            return False
+        with self.engine.connect() as conn:
+            items = conn.scalar(sa.select(sa.func.count()).select_from(Item))
+            counted = None
+            if conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").first():
+                stat = conn.exec_driver_sql(
+                    "SELECT stat FROM sqlite_stat1 WHERE tbl = 'library_items' AND idx IS NOT NULL"
+                ).scalar()
+                counted = int(stat.split()[0]) if stat else None
+            if counted is not None and counted / 2 <= items <= counted * 2:
+                return False
+            conn.exec_driver_sql("ANALYZE")
+            conn.commit()
+        return True
 
     # Items
 
@@ -418,10 +453,26 @@ class Store:
         session.add_all(Facet(item_pk=row.pk, facet=f, value=v) for f, v in facets)
         return _doc(row, facets)
 
+    @property
+    def _tracking(self) -> bool:
+        """Whether writes must hand their changes on: to the memory index, or to the journal of a build."""
+        return self._memory is not None or self._journal is not None
+
     def _indexed(self, docs: list[Doc]) -> None:
-        """Give committed changes to the memory index when it is built (else it reads them when it is)."""
-        if self._memory is not None and docs:
+        """Give committed changes to the memory index and to a build's journal (else a build reads them)."""
+        if not docs:
+            return
+        if self._journal is not None:
+            self._journal.append(("docs", docs))
+        if self._memory is not None:
             self._memory.add(docs)
+
+    def _rated(self, pk: int, average: float | None, count: int) -> None:
+        """Give a committed rating to the memory index and to a build's journal."""
+        if self._journal is not None:
+            self._journal.append(("rating", pk, average, count))
+        if self._memory is not None:
+            self._memory.set_rating(pk, average, count)
 
     def _free_id(self, session: Session, title: str) -> str:
         base = slugify(title)
@@ -507,7 +558,7 @@ class Store:
                             for f, v in pairs
                         ]
                         conn.execute(sa.insert(Facet.__table__), facet_rows)
-                        if self._memory is not None:
+                        if self._tracking:
                             docs += [
                                 _doc(_BulkRow(pk, row), pairs) for pk, row, pairs in zip(pks, rows, facets, strict=True)
                             ]
@@ -735,8 +786,7 @@ class Store:
                 row.rating_count, row.rating_avg = count, float(average) if average is not None else None
                 pk, average, count = row.pk, row.rating_avg, row.rating_count
                 rating = _rating(row)
-            if self._memory is not None:
-                self._memory.set_rating(pk, average, count)
+            self._rated(pk, average, count)
             return rating
 
     def rating(self, item_id: str) -> dict:
@@ -843,7 +893,7 @@ class Store:
         offset: int = 0,
         facets: bool = True,
     ) -> dict:
-        """Find items: ``{"items": [...], "total": N, "facets": {facet: {value: count}}}``.
+        """Find items: ``{"items": [...], "total": N, "facets": {facet: {value: count}}, "searched": ...}``.
 
         ``q`` is free text, each word matched as a prefix in title, summary, authors or keywords;
         a ``q`` without letters or digits filters nothing. Each filter takes a value or a list of
@@ -854,7 +904,8 @@ class Store:
 
         Each result is ``{"item": ..., "rating": {"average", "count"}, "highlight": {"title", "summary"},
         "revision": N}``, the highlights being HTML-escaped text whose only markup is ``<mark>``
-        around the words found.
+        around the words found. ``searched`` is ``"memory"`` or ``"database"``: how this search was
+        answered (with SQL in ``memory`` mode while the index is being built).
         """
         if sort not in SORTS:
             raise ValueError(f"{sort!r} is not a sort order: use one of {', '.join(SORTS)}")
@@ -865,7 +916,10 @@ class Store:
         owner = search.clean(str(submitter)) if submitter is not None else None
         words = search.terms(q)
         if self.search_mode == "memory":
-            return self._search_memory(words, filters, statuses, visible_to, owner, sort, limit, offset, facets)
+            index = self._search_index()
+            if index is not None:
+                args = (words, filters, statuses, visible_to, owner, sort, limit, offset, facets)
+                return self._search_memory(index, *args)
         conditions = self._conditions(filters, statuses, visible_to)
         if owner is not None:
             conditions.append(Item.submitter == owner)
@@ -885,19 +939,23 @@ class Store:
             rows = conn.execute(page).all()
             total = conn.scalar(sa.select(sa.func.count()).select_from(matching.subquery()))
             counts = self._facet_counts(conn, matching) if facets else None
-        result: dict[str, Any] = {"items": [self._result(row, words) for row in rows], "total": total}
+        result: dict[str, Any] = {
+            "items": [self._result(row, words) for row in rows],
+            "total": total,
+            "searched": "database",
+        }
         if counts is not None:
             result["facets"] = counts
         return result
 
     def _search_memory(
-        self, words: list[str], filters: dict, statuses: list[str] | None, visible_to: dict | None,
+        self, index: SearchIndex, words: list[str], filters: dict, statuses: list[str] | None, visible_to: dict | None,
         submitter: str | None, sort: str, limit: int, offset: int, facets: bool,
     ) -> dict:  # fmt: skip
         viewer = visible_to or {}
         user = search.clean(str(viewer["user"])) if viewer.get("user") else None
         wanted = {facet: _values(value) for facet, value in filters.items() if value is not None}
-        hits = self._search_index().search(
+        hits = index.search(
             words, filters=wanted, statuses=statuses, user=user, curator=bool(viewer.get("curator")),
             submitter=submitter, sort=sort, offset=offset, limit=limit, facets=facets,
         )  # fmt: skip
@@ -910,32 +968,90 @@ class Store:
         result: dict[str, Any] = {
             "items": [self._result(rows[pk], words) for pk in hits.pks if pk in rows],
             "total": hits.total,
+            "searched": "memory",
         }
         if hits.facets is not None:
             result["facets"] = hits.facets
         return result
 
-    def _search_index(self) -> SearchIndex:
+    def _search_index(self) -> SearchIndex | None:
+        """The memory index to search, or None while one is being built: SQL answers meanwhile.
+
+        When no index is built and no build is under way (nor announced with :meth:`defer_index`),
+        this search builds it and waits for it.
+        """
         index = self._memory
-        if index is None:
-            with self._writing:
+        if index is None and not self._deferred and self._building.acquire(blocking=False):
+            try:
                 if self._memory is None:
-                    self._memory = self._load_index()
-                index = self._memory
+                    self._build()
+            finally:
+                self._building.release()
+            index = self._memory
         return index
+
+    @property
+    def index_ready(self) -> bool:
+        """Whether searches use the memory index: False in ``database`` mode and until the index is built."""
+        return self._memory is not None
+
+    def defer_index(self) -> None:
+        """Answer searches with SQL until the next :meth:`reindex` has built the memory index.
+
+        For a service that builds the index in another thread while it serves: without this, a
+        search that came before that thread began would build the index itself, and wait for it.
+        """
+        if self.search_mode == "memory" and self._memory is None:
+            self._deferred = True
 
     def reindex(self) -> int:
         """Build the in-memory search index from the database now; returns how many items it holds.
 
         With ``search="memory"`` the index is otherwise built at the first search. Call this at
-        service start to build it before the first reader comes, or after another process changed
-        the database. Does nothing with ``search="database"``.
+        service start, in a thread of its own, to build it while serving, or after another process
+        changed the database. Does nothing with ``search="database"``.
+
+        The build does not hold up writes, which would wait for it (a minute and more at a
+        million items): it reads the database in chunks while this process goes on writing, and a
+        write may commit before or after the build reads its rows. So, before the build reads
+        anything, a journal starts, under the lock every write holds from its transaction until
+        it has handed its change on. Each write committed from then on appends what the index
+        needs (the whole new version of each item it changed, or an item's new rating) to the
+        journal, in commit order, besides updating the current index if there is one. When the
+        build has read everything, the journal is replayed onto the new index under the same
+        lock, and the new index replaces the old one before the lock is released: no write can
+        come between. Replaying whole versions in commit order makes the order of reading and
+        writing irrelevant: an item the build read before a change gets the change from the
+        journal, one it read after gets the same version again, and one added after the build
+        chose its range of rows is in the journal alone. Writes committed before the journal
+        started are in the rows the build reads. Until the new index is in place, searches use
+        the old index, or SQL when there is none. Writes of other processes are not journaled:
+        they are seen at the next build.
         """
         if self.search_mode != "memory":
             return 0
+        with self._building:
+            return self._build()
+
+    def _build(self) -> int:
+        """Build the memory index from the database and a journal of the writes made meanwhile (see :meth:`reindex`)."""
         with self._writing:
-            self._memory = self._load_index()
-            return len(self._memory)
+            self._journal = []
+        try:
+            index = self._load_index()
+        except BaseException:
+            with self._writing:
+                self._journal = None
+            raise
+        with self._writing:
+            journal, self._journal = self._journal, None
+            for entry in journal:
+                if entry[0] == "docs":
+                    index.add(entry[1])
+                else:
+                    index.set_rating(*entry[1:])
+            self._memory, self._deferred = index, False
+            return len(index)
 
     def _load_index(self, step: int = 20_000) -> SearchIndex:
         index = SearchIndex(FACETS)

@@ -35,6 +35,11 @@ class Library:
             self.tokens[name] = r.json()["token"]
         return self.tokens[name]
 
+    def ready(self) -> bool:
+        """Whether the service has loaded its curated folder and built its search index (it answers before)."""
+        r = self.call("GET", "/api/status")
+        return r.status_code == 200 and r.json()["index"] == "ready"
+
     def call(self, method: str, path: str, as_user: str | None = None, **kwargs) -> requests.Response:
         headers = kwargs.pop("headers", {})
         if as_user:
@@ -62,7 +67,7 @@ def library(request, engine, tmp_path_factory):
     hub.start()
     lib = Library(hub)
     try:
-        wait_for(lambda: lib.call("GET", "/api/openapi.json").status_code == 200, 60, what="the library service")
+        wait_for(lib.ready, 60, what="the library service")
         yield lib
     finally:
         hub.stop()

@@ -10,10 +10,17 @@ A review names the ``revision`` of the item the curator read, and the store refu
 (409) when the item changed since. What the checks here allow (a submitter changes only
 their unpublished items) the store checks again in the transaction that makes the change,
 so that a review or a change coming in between cannot be overtaken.
+
+While the service starts (:class:`~.app.WarmUp`), requests about items wait in ``prepare``
+until the curated folder is loaded, and get a 503 with Retry-After if that takes longer than
+:data:`LOADING_WAIT`; while the search index is being built, searches are answered by the
+database in a thread and say ``"index": "warming"``.
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import json
 import re
 import tempfile
@@ -40,6 +47,8 @@ DECISIONS["retire"] = ("retired", ("published",))
 REVIEW_FIELDS = ("decision", "revision", "reason")
 LIST_PARAMETERS = ("q", *FACETS, "status", "mine", "sort", "limit", "offset", "facets")
 MAX_REASON = 2000
+LOADING_WAIT = 10.0  # seconds a request waits for the curated folder to be loaded before a 503
+RETRY_AFTER = 5  # seconds, in the Retry-After of that 503
 
 
 def _now() -> str:
@@ -50,8 +59,19 @@ def _problems(problems) -> list[dict]:
     return [{"path": p.path, "message": p.message} for p in problems]
 
 
+class Unavailable(ApiError):
+    """A 503 with Retry-After: the service is starting and cannot answer this yet."""
+
+    def __init__(self, message: str, retry_after: int = RETRY_AFTER):
+        super().__init__(503, message)
+        self.retry_after = retry_after
+
+
 class BaseHandler(JsonApiHandler):
     """The library's API handlers: the store, the service's options and the caller's permissions."""
+
+    # False for what is answered before the curated folder is in the database (documents, the caller).
+    needs_catalogue = True
 
     @property
     def max_body(self) -> int:
@@ -72,17 +92,52 @@ class BaseHandler(JsonApiHandler):
     async def prepare(self) -> None:
         await super().prepare()
         self.caller = Caller.from_model(self.hub_user) if self.hub_user else None
+        # Waiting here keeps the event loop free; the 503 itself comes from the method (see require).
+        warm_up = self.settings.get("warm_up")
+        self.starting = False
+        if warm_up is not None and self.needs_catalogue and self.caller is not None:
+            self.starting = not await warm_up.wait_loaded(LOADING_WAIT)
 
     def require(self, allowed: bool, message: str) -> Caller:
         if self.caller is None:
             raise ApiError(401, "not logged in: log in through the hub, or send a hub token (Authorization: token ...)")
         if not allowed:
             raise ApiError(403, message)
+        self.available()
         return self.caller
 
+    def available(self) -> None:
+        """A 503 while the service is still loading its curated items (checked after the caller's permissions)."""
+        if getattr(self, "starting", False):
+            raise Unavailable(
+                "the library is starting: it is loading its curated items into its database. "
+                f"Try again in {RETRY_AFTER} seconds"
+            )
+
+    def write_error(self, status_code: int, **kwargs) -> None:
+        error = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(error, Unavailable):
+            self.set_header("Retry-After", str(error.retry_after))
+        super().write_error(status_code, **kwargs)
+
+    async def search(self, **arguments: Any) -> dict:
+        """:meth:`Store.search <statcommons.library.store.Store.search>`, in a thread while the index is built.
+
+        The database's search then answers, which takes up to a second at 100,000 items: in a
+        thread, the event loop goes on answering other requests meanwhile.
+        """
+        if self.store.search_mode != "memory" or self.store.index_ready:
+            return self.store.search(**arguments)
+        return await asyncio.get_running_loop().run_in_executor(None, functools.partial(self.store.search, **arguments))
+
+    def index_state(self, result: dict) -> str:
+        """``warming`` when a search was answered by the database because the memory index is not built yet."""
+        warming = self.store.search_mode == "memory" and result.get("searched") == "database"
+        return "warming" if warming else "ready"
+
     def reader(self) -> Caller:
-        caller = self.require(self.caller is not None, "")
-        return self.require(caller.can_read, f"{caller.name} may not read the library")
+        name = self.caller.name if self.caller else ""
+        return self.require(self.caller is not None and self.caller.can_read, f"{name} may not read the library")
 
     # Items
 
@@ -174,11 +229,11 @@ class ItemsHandler(BaseHandler):
         args["status"] = statuses or (None if args["mine"] else "published")
         return args
 
-    def get(self) -> None:
+    async def get(self) -> None:
         caller = self.reader()
         args = self._list_arguments()
         mine = args.pop("mine")
-        result = self.store.search(**args, visible_to=caller.viewer(), submitter=caller.name if mine else None)
+        result = await self.search(**args, visible_to=caller.viewer(), submitter=caller.name if mine else None)
         runs = self.attachments.last_runs([h["item"]["id"] for h in result["items"] if h["item"]["type"] == "notebook"])
         items = []
         for hit in result["items"]:
@@ -187,7 +242,8 @@ class ItemsHandler(BaseHandler):
                 item["last_run"] = runs.get(item["id"])
             items.append(item)
         facets = result.get("facets", {})
-        self.write_json({"items": items, "total": result["total"], "facets": facets, **_page(args)})
+        index = self.index_state(result)
+        self.write_json({"items": items, "total": result["total"], "facets": facets, **_page(args), "index": index})
 
     def post(self) -> None:
         caller = self.require(self.caller is not None and self.caller.can_submit, "you may not submit items")
@@ -582,6 +638,8 @@ class LastRunHandler(BaseHandler):
 class SchemaHandler(BaseHandler):
     """``GET /api/schema``: the item JSON Schema, for clients to validate with the same rules."""
 
+    needs_catalogue = False
+
     def get(self) -> None:
         self.reader()
         self.write_json(schema.SCHEMA)
@@ -589,6 +647,8 @@ class SchemaHandler(BaseHandler):
 
 class VocabulariesHandler(BaseHandler):
     """``GET /api/vocabularies``: the labels of GSBPM codes and topics, for facets and forms."""
+
+    needs_catalogue = False
 
     def get(self) -> None:
         self.reader()
@@ -640,5 +700,28 @@ class RepositoriesHandler(BaseHandler):
 class UserHandler(BaseHandler):
     """``GET /api/user``: who the service thinks is calling and what they may do."""
 
+    needs_catalogue = False
+
     def get(self) -> None:
         self.write_json(self.require(self.caller is not None, "").as_json())
+
+
+class StatusHandler(BaseHandler):
+    """``GET /api/status``: whether the service has loaded its curated items and built its search index.
+
+    ``{"index": "loading" | "warming" | "ready", "search": "memory" | "database", "items": N}``
+    (see :class:`~.app.WarmUp`); ``items`` counts the published items once the in-memory index is
+    ready, null before and in ``database`` mode. Readable without logging in, like the OpenAPI
+    document, so that a probe needs no token: it tells no more than the count of published
+    items, which every reader sees.
+    """
+
+    needs_catalogue = False
+
+    def get(self) -> None:
+        warm_up = self.settings.get("warm_up")
+        phase = warm_up.phase if warm_up is not None else "ready"
+        items = None
+        if phase == "ready" and self.store.index_ready:
+            items = self.store.search(limit=1, facets=False)["total"]
+        self.write_json({"index": phase, "search": self.store.search_mode, "items": items})

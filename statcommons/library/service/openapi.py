@@ -4,6 +4,9 @@ OpenAPI 3.1 uses JSON Schema 2020-12, so the item schema of
 :mod:`~statcommons.library.schema` is embedded as it is: clients and the service
 validate with the same rules. Items as returned carry the service's fields too, among
 them ``revision``, which a review must name.
+
+Every operation about items may answer 503 with Retry-After while the service starts and
+loads its curated items (:class:`~.app.WarmUp`); ``GET /api/status`` says how far it is.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import copy
 from ...hubservice import ERROR_SCHEMA
 from .. import schema
 from ..store import FACETS, MAX_PAGE, SORTS
-from .api import SERVICE_FIELDS, SUBMITTABLE_STATUSES
+from .api import RETRY_AFTER, SERVICE_FIELDS, SUBMITTABLE_STATUSES
 
 _REVISION = {
     "type": "integer",
@@ -89,14 +92,20 @@ def _errors(*codes: int) -> dict:
         415: "the body's Content-Type is not the one the item's file needs",
         416: "the range is outside the file",
         422: "a field is wrong: errors names each one",
+        503: "the service is starting and has not loaded its curated items yet: try again after Retry-After",
     }
-    return {
+    responses = {
         str(c): {
             "description": text[c],
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
         }
         for c in codes
     }
+    if 503 in codes:
+        responses["503"]["headers"] = {
+            "Retry-After": {"schema": {"type": "integer"}, "description": f"seconds to wait: {RETRY_AFTER}"}
+        }
+    return responses
 
 
 def _json(ref: str, description: str) -> dict:
@@ -111,6 +120,8 @@ def _object(properties: dict, required: list[str]) -> dict:
     return {"type": "object", "properties": properties, "required": required, "additionalProperties": False}
 
 
+# What the service answers before its curated items are loaded; every other operation may answer 503 then.
+_ANSWERED_WHILE_LOADING = {"getSchema", "getVocabularies", "getUser", "getStatus"}
 _ITEM_ID = {"name": "item_id", "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
 _ARRAY = {"type": "array", "items": {"type": "string"}}
 
@@ -145,8 +156,31 @@ def openapi(prefix: str = "/services/library/", version: str = "1") -> dict:
             },
             "limit": {"type": "integer"},
             "offset": {"type": "integer"},
+            "index": {
+                "enum": ["ready", "warming"],
+                "description": "warming: the service is building its in-memory search index, and the database's "
+                "full-text search answered (same matches; the service says ready when the index answers)",
+            },
         },
         ["items", "total", "facets"],
+    )
+    status = _object(
+        {
+            "index": {
+                "enum": ["loading", "warming", "ready"],
+                "description": "loading: the curated items are being loaded into the database (requests about "
+                "items wait, then get a 503); warming: the in-memory search index is being built (searches are "
+                "answered by the database meanwhile); ready",
+            },
+            "search": {"enum": ["memory", "database"], "description": "the library.search setting"},
+            "items": {
+                "type": ["integer", "null"],
+                "minimum": 0,
+                "description": "published items in the in-memory index once it is ready; null before, and in "
+                "database mode",
+            },
+        },
+        ["index", "search", "items"],
     )
     comment = _object(
         {
@@ -400,12 +434,26 @@ def openapi(prefix: str = "/services/library/", version: str = "1") -> dict:
                 "responses": {"200": _json("#/components/schemas/User", "the caller"), **_errors(401)},
             }
         },
+        "/api/status": {
+            "get": {
+                "summary": "Whether the service has loaded its curated items and built its search index "
+                "(no login needed)",
+                "operationId": "getStatus",
+                "security": [],
+                "responses": {"200": _json("#/components/schemas/Status", "where the start is")},
+            }
+        },
     }
+    for operations in paths.values():
+        for method, operation in operations.items():
+            if method != "parameters" and operation["operationId"] not in _ANSWERED_WHILE_LOADING:
+                operation["responses"].update(_errors(503))
     schemas = {
         **_item_schemas(),
         "Error": ERROR_SCHEMA,
         "Rating": {**_RATING, "properties": {**_RATING["properties"], "stars": {"type": "integer"}}},
         "SearchResult": search_result,
+        "Status": status,
         "Comment": comment,
         "Comments": _object(
             {"comments": {"type": "array", "items": {"$ref": "#/components/schemas/Comment"}}}, ["comments"]

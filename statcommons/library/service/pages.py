@@ -12,6 +12,7 @@ it for cookie-authenticated writes. Pages allow no inline script (see :data:`CSP
 from __future__ import annotations
 
 import functools
+import inspect
 import math
 from datetime import UTC, datetime
 from http.client import responses
@@ -165,7 +166,7 @@ class PageHandler(api.BaseHandler):
 
     # Access is checked in get(), not prepare(): answering from prepare() in a handler that streams
     # request bodies makes tornado close the connection, and a client reusing it gets a reset.
-    def get(self, *args: str) -> None:
+    async def get(self, *args: str) -> None:
         if self.caller is None:
             self._send_to_login()
             return
@@ -173,9 +174,13 @@ class PageHandler(api.BaseHandler):
             self.clear_cookie(LOGIN_COOKIE, path=self.settings["library"]["prefix"])
         if not self.caller.can_read:
             raise api.ApiError(403, f"{self.caller.name} may not read the library: ask an administrator for access.")
-        self.show(*args)
+        self.available()
+        shown = self.show(*args)
+        if inspect.isawaitable(shown):
+            await shown
 
-    def show(self, *args: str) -> None:
+    def show(self, *args: str) -> Any:
+        """Write the page (a coroutine function when it waits for something, such as a search)."""
         raise NotImplementedError
 
     def _send_to_login(self) -> None:
@@ -226,6 +231,8 @@ class PageHandler(api.BaseHandler):
             message = ERROR_MESSAGES.get(status_code, "Something went wrong in the library. Try again in a moment.")
         self.clear_header("Content-Disposition")
         self.set_header("Content-Type", "text/html; charset=UTF-8")
+        if isinstance(error, api.Unavailable):
+            self.set_header("Retry-After", str(error.retry_after))
         login = url_path_join(self.hub_prefix, "login") + "?" + urlencode({"next": self.request.uri})
         self.finish(
             self.page(
@@ -334,10 +341,10 @@ class SearchPage(PageHandler):
             previous = number
         return pages
 
-    def show(self) -> None:
+    async def show(self) -> None:
         state = self._state()
         sort = state["sort"] or ("relevance" if state["q"] else "newest")
-        result = self.store.search(
+        result = await self.search(
             q=state["q"] or None,
             **state["filters"],
             visible_to=self.caller.viewer(),
