@@ -176,6 +176,10 @@ class Projects:
         self._check_use(caller)
         row = self.store.get(name) if isinstance(name, str) else None
         users = await self._member_names(name) if row else []
+        if row is not None and not (caller.admin or caller.name in users):
+            # Kept memberships miss what another process did (an admin's command, the hub's page).
+            await self._memberships(fresh=True)
+            users = await self._member_names(name)
         if row is None or not (caller.admin or caller.name in users):
             raise ProjectError(404, f"there is no project {name!r} that you are a member of")
         return row, users

@@ -11,6 +11,7 @@ def test_containers_conf_sets_runtime_cgroups_and_ulimits():
     assert 'runtime = "runc"' in conf
     assert 'cgroup_manager = "cgroupfs"' in conf
     assert 'default_ulimits = ["nofile=20000:20000", "nproc=4096:4096"]' in conf
+    assert 'netns = "none"' in conf
 
 
 def test_unanswered_socket_is_a_clear_error(tmp_path):
