@@ -17,7 +17,7 @@ import math
 from datetime import UTC, datetime
 from http.client import responses
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 import jinja2
 import nh3
@@ -76,8 +76,10 @@ ERROR_MESSAGES = {
 
 @functools.cache
 def _templates(path: str) -> jinja2.Environment:
+    # auto_reload off: the templates ship with the service, and checking their files at every render cost
+    # a stat per template per page under load.
     return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(path), autoescape=True, trim_blocks=True, lstrip_blocks=True
+        loader=jinja2.FileSystemLoader(path), autoescape=True, trim_blocks=True, lstrip_blocks=True, auto_reload=False
     )
 
 
@@ -287,6 +289,27 @@ class SearchPage(PageHandler):
             values.append(value)
         return self.href(state, filters={f: v for f, v in filters.items() if v}, page=1)
 
+    def _adding(self, state: dict, facet: str):
+        """``value -> href`` of the page with ``value`` added to ``facet``'s filter, as :meth:`toggled` makes it.
+
+        A page lists every value of every facet; the parts of the link that do not depend on the value
+        are encoded once per facet, not once per value.
+        """
+        before = [("q", state["q"])] if state["q"] else []
+        after = []
+        for other in FACETS:
+            pairs = [(other, value) for value in state["filters"].get(other, [])]
+            if FACETS.index(other) <= FACETS.index(facet):
+                before += pairs
+            else:
+                after += pairs
+        if state["sort"]:
+            after.append(("sort", state["sort"]))
+        head = urlencode(before) + "&" if before else ""
+        tail = "&" + urlencode(after) if after else ""
+        key = quote_plus(facet)
+        return lambda value: f"{self.prefix}?{head}{key}={quote_plus(value)}{tail}"
+
     def _facets(self, state: dict, counts: dict[str, dict[str, int]]) -> list[dict]:
         facets = []
         for facet in FACETS:
@@ -296,13 +319,14 @@ class SearchPage(PageHandler):
                 found = {code: n for code, n in found.items() if "." not in code or code in selected}
             for value in selected:
                 found.setdefault(value, 0)
+            adding = self._adding(state, facet)
             options = [
                 {
                     "value": value,
                     "label": facet_label(facet, value),
                     "count": count,
                     "selected": value in selected,
-                    "href": self.toggled(state, facet, value),
+                    "href": self.toggled(state, facet, value) if value in selected else adding(value),
                 }
                 for value, count in found.items()
             ]
