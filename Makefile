@@ -31,9 +31,9 @@ browser-deps:
 postgres-deps:
 	@scripts/install-system.sh postgres
 
-## extension: the JupyterLab extension's wheel, rebuilt only when its sources changed (statcommons/images.py)
+## extension: the JupyterLab extension's wheel, rebuilt only when its sources changed (statcommons/platform/images.py)
 extension: deps
-	@$(PY) -m statcommons.images extension
+	@$(PY) -m statcommons.platform.images extension
 
 $(EXT)/node_modules/.package-lock.json: $(EXT)/package.json $(EXT)/package-lock.json
 	@scripts/install-system.sh base

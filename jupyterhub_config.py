@@ -1,15 +1,15 @@
 """JupyterHub configuration for StatCommons.
 
 Thin on purpose: the settings file (statcommons.yaml, or the file named by
-STATCOMMONS_SETTINGS) is validated, then statcommons.config sets everything.
+STATCOMMONS_SETTINGS) is validated, then statcommons.hub.config sets everything.
 Site-specific Python goes in jupyterhub_config.d/*.py, loaded last.
 """
 
 import sys
 from pathlib import Path
 
-from statcommons import clientaddress, logs
-from statcommons.config import apply_config
+from statcommons.hub.config import apply_config
+from statcommons.platform import clientaddress, logs
 from statcommons.settings import SettingsError, load
 
 c = get_config()  # noqa: F821

@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.spawn import cleanup, open_engine, percentile, say  # noqa: E402
-from statcommons import engine as engine_mod  # noqa: E402
+from statcommons.platform import engine as engine_mod  # noqa: E402
 from statcommons.settings import validate  # noqa: E402
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from tests.collab.conftest import start_project  # noqa: E402

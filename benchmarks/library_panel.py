@@ -91,8 +91,8 @@ def load_catalogue(url: str, corpus: corpus_bench.Corpus) -> float:
 
 
 def start_hub(db_url: str, workdir: Path):
-    from statcommons import engine as engine_mod
-    from statcommons import images
+    from statcommons.platform import engine as engine_mod
+    from statcommons.platform import images
     from statcommons.settings import validate
     from tests.hubtools import RunningHub, wait_for
 
@@ -116,7 +116,7 @@ def start_hub(db_url: str, workdir: Path):
 
 
 def stop_hub(hub) -> None:
-    from statcommons import engine as engine_mod
+    from statcommons.platform import engine as engine_mod
 
     hub.stop()
     hub.cleanup_engine()

@@ -41,8 +41,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.spawn import cleanup, open_engine, percentile, say  # noqa: E402
-from statcommons import engine as engine_mod  # noqa: E402
-from statcommons.serverspec import GID, HOME, UID, home_volume, parse_size  # noqa: E402
+from statcommons.platform import engine as engine_mod  # noqa: E402
+from statcommons.platform.containers import GID, HOME, UID  # noqa: E402
+from statcommons.platform.names import home_volume  # noqa: E402
+from statcommons.platform.units import parse_size  # noqa: E402
 from statcommons.settings import validate  # noqa: E402
 from tests.hubtools import RunningHub  # noqa: E402
 from tests.runner.conftest import Runner, notebook  # noqa: E402

@@ -250,7 +250,7 @@ class ApiServer:
     def __init__(self, db_url: str, workdir: Path):
         import requests
 
-        from statcommons import engine as engine_mod
+        from statcommons.platform import engine as engine_mod
         from statcommons.settings import validate
         from tests.hubtools import RunningHub, wait_for
 
@@ -289,7 +289,7 @@ class ApiServer:
         ]  # fmt: skip
 
     def close(self) -> None:
-        from statcommons import engine as engine_mod
+        from statcommons.platform import engine as engine_mod
 
         self.hub.stop()
         self.hub.cleanup_engine()

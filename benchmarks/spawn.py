@@ -48,9 +48,10 @@ from docker.types import Ulimit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from statcommons import engine as engine_mod  # noqa: E402
-from statcommons import images  # noqa: E402
-from statcommons.serverspec import HOME, parse_size  # noqa: E402
+from statcommons.platform import engine as engine_mod  # noqa: E402
+from statcommons.platform import images  # noqa: E402
+from statcommons.platform.containers import HOME  # noqa: E402
+from statcommons.platform.units import parse_size  # noqa: E402
 from statcommons.settings import validate  # noqa: E402
 from tests.hubtools import RunningHub, free_port  # noqa: E402
 

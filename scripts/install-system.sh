@@ -22,7 +22,7 @@ case "${1:-engine}" in
     command -v mmdebstrap >/dev/null || want+=(mmdebstrap)
     # A network namespace per container (engine.network: slirp4netns, the default).
     command -v slirp4netns >/dev/null || [ -x /usr/bin/slirp4netns ] || want+=(slirp4netns)
-    # Size caps of volumes: an ext4 image each (statcommons/diskcap.py).
+    # Size caps of volumes: an ext4 image each (statcommons/platform/diskcap.py).
     command -v mkfs.ext4 >/dev/null || [ -x /sbin/mkfs.ext4 ] || want+=(e2fsprogs)
     ;;
   browser)

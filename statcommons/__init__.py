@@ -2,7 +2,7 @@
 
 The hub's configuration is computed by small pure functions from one
 validated settings file (see :mod:`statcommons.settings` and
-:mod:`statcommons.config`); ``jupyterhub_config.py`` only calls them.
+:mod:`statcommons.hub.config`); ``jupyterhub_config.py`` only calls them.
 """
 
 __version__ = "0.1.0"

@@ -25,7 +25,9 @@ from pathlib import Path
 
 from traitlets.config import Config
 
-from . import config, engine, images, settings
+from . import settings
+from .hub import config
+from .platform import engine, images
 
 
 def _fail(message: str, code: int) -> None:

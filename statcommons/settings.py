@@ -17,12 +17,11 @@ from typing import Any
 import jsonschema
 import yaml
 
-from . import network
-from .projects import names
+from .platform import names, network
+from .platform.paths import ROOT
+from .platform.units import parse_size
 from .schematext import allowed
-from .serverspec import parse_size
 
-ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PATH = ROOT / "statcommons.yaml"
 
 _SIZE = {

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from statcommons import engine as engine_mod
-from statcommons import images
+from statcommons.platform import engine as engine_mod
+from statcommons.platform import images
 from statcommons.settings import validate
 
 from .hubtools import RunningHub

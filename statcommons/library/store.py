@@ -32,7 +32,7 @@ published is what the curator read; a change after a rejection sends the item ba
 ``submitted``. Reviews, ratings and comments do not change the revision.
 
 The tables are made, or brought up to date, when a store opens the database: Alembic
-revisions in :mod:`statcommons.library.migrations`, run by :func:`statcommons.dbschema.upgrade`.
+revisions in :mod:`statcommons.library.migrations`, run by :func:`statcommons.kit.migrations.upgrade`.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, aliased, mapped_column
 from sqlalchemy.pool import StaticPool
 
-from .. import dbschema
+from ..kit import migrations as dbschema
 from . import files, gsbpm, migrations, search
 from .index import Doc, SearchIndex
 from .schema import STATUSES, Problem, apply_defaults, validate_item

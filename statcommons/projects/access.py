@@ -1,7 +1,7 @@
 """Who is calling the projects service, and what their hub scopes let them do.
 
 Permissions are JupyterHub custom scopes granted by the roles of
-:func:`statcommons.config.update_services`: every user has ``custom:projects:use`` (create
+:func:`statcommons.hub.config.update_services`: every user has ``custom:projects:use`` (create
 projects, see and work in the projects they belong to, manage the members of those they own);
 admins also have ``custom:projects:admin`` (see and manage every project).  Who belongs to a
 project is the hub group ``project-<name>``; who owns it is kept by the service.  Light on

@@ -9,7 +9,7 @@ answers 404, whether or not it exists.
 
 from __future__ import annotations
 
-from ..hubservice import ApiError, JsonApiHandler
+from ..kit.web import ApiError, JsonApiHandler
 from .access import Caller
 from .core import ProjectError, Projects
 

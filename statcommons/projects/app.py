@@ -1,6 +1,6 @@
 """The projects service's tornado application and its start.
 
-The hub starts it (``python -m statcommons.projects``, see :func:`statcommons.config.update_services`)
+The hub starts it (``python -m statcommons.projects``, see :func:`statcommons.hub.config.update_services`)
 with its database in ``STATCOMMONS_PROJECTS_DB``, the engine in ``DOCKER_HOST``, its own hub
 token in ``JUPYTERHUB_API_TOKEN`` and the settings as options; it serves the API and the
 projects page under ``JUPYTERHUB_SERVICE_PREFIX``.
@@ -20,8 +20,8 @@ from jupyterhub.utils import url_path_join
 from tornado import web
 from tornado.log import enable_pretty_logging
 
-from ..hubservice import NotFoundHandler, OAuthCallbackHandler, serve, service_hub_auth
-from ..serverspec import parse_size, parse_ulimits
+from ..kit.web import NotFoundHandler, OAuthCallbackHandler, serve, service_hub_auth
+from ..platform.units import parse_size, parse_ulimits
 from . import api, pages
 from .core import Options, Projects
 from .hub import Hub

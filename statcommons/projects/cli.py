@@ -15,7 +15,8 @@ from pathlib import Path
 
 import docker
 
-from .. import engine, settings
+from .. import settings
+from ..platform import engine
 from .access import Caller
 from .core import Options, ProjectError, Projects
 from .hub import Hub

@@ -31,7 +31,7 @@ from urllib.parse import quote, urlsplit
 
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 
-from . import names
+from ..platform import names
 from .hub import HubError, answer_message
 
 

@@ -30,7 +30,7 @@ from typing import Any
 import docker
 import requests
 
-from . import names, volumes
+from ..platform import names, volumes
 from .access import Caller
 from .hub import Hub, HubError
 from .store import Store

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..hubservice import ERROR_SCHEMA
-from . import names
+from ..kit.web import ERROR_SCHEMA
+from ..platform import names
 from .core import MAX_DESCRIPTION, MAX_TITLE, ROLES
 
 _NAME = {

@@ -21,7 +21,8 @@ import jinja2
 from jupyterhub.utils import url_path_join
 from tornado import web
 
-from . import api, names
+from ..platform import names
+from . import api
 from .core import ProjectError
 
 CSP = (

@@ -1,6 +1,6 @@
 """The notebook runner: a hub-managed service that executes notebooks in fresh containers.
 
-``python -m statcommons.runner`` (the hub starts it, see :func:`statcommons.config.update_services`)
+``python -m statcommons.runner`` (the hub starts it, see :func:`statcommons.hub.config.update_services`)
 runs library notebooks and users' own notebooks with papermill in containers of the user
 image, now (``POST /api/runs``) or on cron schedules, one at a time per slot up to a
 concurrency limit, each with a time limit and a memory limit, and records every run.

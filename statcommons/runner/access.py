@@ -1,7 +1,7 @@
 """Who is calling the runner, and what their hub scopes let them do.
 
 Permissions are JupyterHub custom scopes granted by the roles of
-:func:`statcommons.config.update_services`: every user has ``custom:runner:run`` (run their
+:func:`statcommons.hub.config.update_services`: every user has ``custom:runner:run`` (run their
 own notebooks and library notebooks, see and cancel their own runs and schedules); curators
 and admins also have ``custom:runner:admin`` (see and cancel every run and schedule, list the
 failing library notebooks). Light on imports: the hub's configuration imports it.

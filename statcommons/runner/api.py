@@ -14,10 +14,9 @@ import re
 from pathlib import PurePosixPath
 from typing import Any
 
-from ..hubservice import ApiError, JsonApiHandler
-from ..serverspec import parse_size
+from ..kit.web import ApiError, JsonApiHandler
+from ..platform.units import parse_size, size_text
 from .access import Caller
-from .executor import size_text
 from .scheduler import cron_problem, interval_problem, next_time
 from .sources import LibraryError
 from .store import ACTIVE, FAILING, STATUSES, now, run_json, schedule_json

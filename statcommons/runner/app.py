@@ -1,6 +1,6 @@
 """The runner service's tornado application and its start.
 
-The hub starts it (``python -m statcommons.runner``, see :func:`statcommons.config.update_services`)
+The hub starts it (``python -m statcommons.runner``, see :func:`statcommons.hub.config.update_services`)
 with the engine in ``DOCKER_HOST``, its own hub token in ``JUPYTERHUB_API_TOKEN`` and the
 settings as options. At start it recovers from an earlier stop (:meth:`Runner.start`), then
 runs the queue, the scheduler and the API under ``JUPYTERHUB_SERVICE_PREFIX``. It writes its
@@ -21,8 +21,8 @@ from jupyterhub.utils import url_path_join
 from tornado import web
 from tornado.log import enable_pretty_logging
 
-from ..hubservice import NotFoundHandler, OAuthCallbackHandler, serve, service_hub_auth
-from ..serverspec import parse_size, parse_ulimits
+from ..kit.web import NotFoundHandler, OAuthCallbackHandler, serve, service_hub_auth
+from ..platform.units import parse_size, parse_ulimits
 from . import api
 from .executor import Executor, Options
 from .openapi import openapi

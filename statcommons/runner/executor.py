@@ -37,11 +37,11 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import docker
-from docker.types import Ulimit
 
-from .. import diskcap
-from ..engine import is_podman
-from ..serverspec import GID, HOME, UID, home_volume
+from ..platform import containers, diskcap
+from ..platform.containers import GID, HOME, UID, is_podman
+from ..platform.names import home_volume
+from ..platform.units import size_text
 from .store import now
 
 RUN_DIR = "/statcommons-run"
@@ -100,12 +100,6 @@ class Plan:
     spec: dict[str, Any]
     files: dict[str, bytes] = field(default_factory=dict)
 
-
-def size_text(size: int) -> str:
-    for unit, factor in (("G", 1024**3), ("M", 1024**2), ("K", 1024)):
-        if size >= factor and size % factor == 0:
-            return f"{size // factor}{unit}"
-    return f"{size} bytes"
 
 
 def plan(run, options: Options, attached: bytes | None = None) -> Plan:
@@ -361,10 +355,8 @@ class Executor:
             mem_limit=run.mem_limit,
             memswap_limit=run.mem_limit,
             nano_cpus=int(options.cpu_limit * 1e9) if options.cpu_limit else None,
-            ulimits=[Ulimit(name=k, soft=v, hard=v) for k, v in sorted(options.ulimits.items())],
             pids_limit=options.pids_limit,
-            cap_drop=["ALL"],
-            security_opt=["no-new-privileges"],
+            **containers.hardening(options.ulimits),
             **isolated,
         )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..hubservice import ERROR_SCHEMA
+from ..kit.web import ERROR_SCHEMA
 from .api import LIST_PARAMETERS, MAX_PAGE
 from .store import STATUSES
 

@@ -15,8 +15,8 @@ import docker
 import pytest
 import requests
 
-from statcommons.config import PROJECTS_SERVICE_SCOPES
-from statcommons.projects import names
+from statcommons.hub.config import PROJECTS_SERVICE_SCOPES
+from statcommons.platform import names
 from statcommons.projects.collab import ProjectServers
 
 from ..browser.conftest import CHROMIUM, CHROMIUM_ARGS

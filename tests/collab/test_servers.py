@@ -12,9 +12,9 @@ import requests
 from tornado.httpclient import AsyncHTTPClient, HTTPRequest
 from tornado.websocket import websocket_connect
 
-from statcommons.projects import names
+from statcommons.platform import names
+from statcommons.platform.containers import GID, UID
 from statcommons.projects.collab import HubError, ProjectServers
-from statcommons.serverspec import GID, UID
 
 from .conftest import MEMBERS, OUTSIDER
 

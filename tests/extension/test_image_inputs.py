@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from statcommons import images
+from statcommons.platform import images
 
 
 @pytest.fixture

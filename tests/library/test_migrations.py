@@ -2,7 +2,7 @@
 
 The previous release's catalogues are in ``fixtures/``, made by that release's own code
 (``fixtures/make_previous_release.py`` says how): a SQLite file, and for PostgreSQL a
-``pg_dump`` loaded into a new database. The generic runner, :func:`statcommons.dbschema.upgrade`,
+``pg_dump`` loaded into a new database. The generic runner, :func:`statcommons.kit.migrations.upgrade`,
 is tested with revision scripts of the test's own, on both backends.
 """
 
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from statcommons import dbschema
+from statcommons.kit import migrations as dbschema
 from statcommons.library.service.attachments import Attachments
 from statcommons.library.store import SCHEMA, Conflict, Store
 from tests import pgserver

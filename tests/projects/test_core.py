@@ -73,7 +73,7 @@ def test_only_admins_restore(projects, tmp_path):
 
 
 def test_without_the_engine_a_503_names_it(projects):
-    from statcommons.projects import volumes
+    from statcommons.platform import volumes
 
     error = refusal(projects._on_engine(volumes.exists, "statcommons-project-x"))
     assert error.status == 503 and error.message.startswith("the container engine did not do it:")

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from statcommons.projects import names
+from statcommons.platform import names
 from statcommons.settings import ROOT
 
 from ..hubtools import Person, wait_for

@@ -9,7 +9,8 @@ import pytest
 import requests
 import yaml
 
-from statcommons.serverspec import GID, HOME, UID, home_volume
+from statcommons.platform.containers import GID, HOME, UID
+from statcommons.platform.names import home_volume
 
 from ..hubtools import RunningHub, wait_for
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tornado.httputil import HTTPHeaders
 
-from statcommons.clientaddress import address
+from statcommons.platform.clientaddress import address
 
 
 def headers(**values) -> HTTPHeaders:

@@ -5,7 +5,7 @@ import sys
 import pytest
 from traitlets.config import Config
 
-from statcommons import config
+from statcommons.hub import config
 from statcommons.settings import SettingsError, validate
 
 # The projects service is on by default; tests of other services leave it out.
@@ -46,7 +46,7 @@ def test_proxy_from_project_node_modules(tmp_path):
     c = Config()
     config.update_proxy(c, validate({}), root=tmp_path)
     node, flag, preload, proxy = c.ConfigurableHTTPProxy.command
-    assert node.endswith("node") and flag == "--import" and preload.endswith("statcommons/proxy/bad-paths.mjs")
+    assert node.endswith("node") and flag == "--import" and preload.endswith("statcommons/hub/proxy/bad-paths.mjs")
     assert proxy == f"{tmp_path}/node_modules/configurable-http-proxy/bin/configurable-http-proxy"
     assert c.ConfigurableHTTPProxy.api_url == "http://127.0.0.2:8001"
 
@@ -94,7 +94,7 @@ def test_bridge_network():
 def test_spawner():
     c = Config()
     config.update_spawner(c, validate({"servers": {"name_prefix": "sc", "poll_interval": 5}}))
-    assert c.JupyterHub.spawner_class == "statcommons.spawner.StatCommonsSpawner"
+    assert c.JupyterHub.spawner_class == "statcommons.hub.spawner.StatCommonsSpawner"
     assert set(c.StatCommonsSpawner.settings["profiles"]) == {"python", "r"}
     assert c.DockerSpawner.prefix == "sc"
     assert c.DockerSpawner.remove is True
@@ -109,7 +109,7 @@ def test_spawner():
 def test_local_auth():
     c = Config()
     config.update_auth(c, validate({"auth": {"admin_users": ["root-admin"]}}), env={})
-    assert c.JupyterHub.authenticator_class == "statcommons.auth.SignupAuthenticator"
+    assert c.JupyterHub.authenticator_class == "statcommons.hub.auth.SignupAuthenticator"
     assert c.Authenticator.admin_users == {"root-admin"}
     assert c.SignupAuthenticator.open_signup is False
     assert c.SignupAuthenticator.enable_signup is True
@@ -119,7 +119,7 @@ def test_local_auth():
 def test_oidc_auth_with_groups():
     c = Config()
     config.update_auth(c, validate({"auth": OIDC, "hub": {"public_url": "https://sc.example.org"}}), env=SECRETS)
-    assert c.JupyterHub.authenticator_class == "statcommons.oauth.OIDCAuthenticator"
+    assert c.JupyterHub.authenticator_class == "statcommons.hub.oauth.OIDCAuthenticator"
     assert c.OAuthenticator.client_secret == "s3cret"
     assert c.OAuthenticator.oauth_callback_url == "https://sc.example.org/hub/oauth_callback"
     assert c.GenericOAuthenticator.allowed_groups == {"statisticians"}

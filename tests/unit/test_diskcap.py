@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from statcommons import diskcap
+from statcommons.platform import diskcap
 
 
 def test_an_image_is_sparse_owned_by_the_user_and_empty(tmp_path):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from statcommons import engine
+from statcommons.platform import engine
 from statcommons.settings import validate
 
 

@@ -16,8 +16,8 @@ import pytest
 from jupyterhub._data import DATA_FILES_PATH
 from traitlets.config import Config
 
-from statcommons import config
-from statcommons.projects import names
+from statcommons.hub import config
+from statcommons.platform import names
 from statcommons.settings import validate
 
 JUPYTERHUB_TEMPLATES = str(Path(DATA_FILES_PATH) / "templates")

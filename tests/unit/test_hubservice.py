@@ -5,7 +5,7 @@ from unittest import mock
 from jupyterhub.services.auth import HubOAuth
 from tornado import httputil, web
 
-from statcommons.hubservice import JsonApiHandler, NotFoundHandler, OAuthCallbackHandler
+from statcommons.kit.web import JsonApiHandler, NotFoundHandler, OAuthCallbackHandler
 
 
 def _handler(cls, app: web.Application):
@@ -39,7 +39,7 @@ def _json_handler(body: bytes):
 def test_deeply_nested_json_is_a_400_not_a_500():
     import pytest
 
-    from statcommons.hubservice import ApiError
+    from statcommons.kit.web import ApiError
 
     with pytest.raises(ApiError) as refused:
         _json_handler(b"[" * 5000 + b"]" * 5000).json_body()
@@ -52,7 +52,7 @@ def test_deeply_nested_json_is_a_400_not_a_500():
 def test_a_lone_surrogate_is_a_422_naming_its_field():
     import pytest
 
-    from statcommons.hubservice import ApiError
+    from statcommons.kit.web import ApiError
 
     with pytest.raises(ApiError) as refused:
         _json_handler(b'{"title": "ok", "links": [{"url": "x\\ud800y"}]}').json_body()

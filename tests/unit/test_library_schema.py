@@ -221,7 +221,7 @@ def test_cli_validate_names_file_field_and_problem(tmp_path):
 
 
 def test_byte_ranges_of_a_video():
-    from statcommons.hubservice import ApiError
+    from statcommons.kit.web import ApiError
     from statcommons.library.service.api import byte_range
 
     assert byte_range(None, 100) is None

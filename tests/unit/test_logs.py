@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from types import SimpleNamespace
 
-from statcommons import logs
+from statcommons.platform import logs
 
 
 def test_the_services_access_lines_scrub_oauth_callbacks(caplog):

@@ -2,21 +2,20 @@
 
 import pytest
 
-from statcommons.projects import names
-from statcommons.serverspec import (
-    HOME,
+from statcommons.hub.serverspec import (
     Mount,
     UserOptionsError,
     choose_profile,
-    home_volume,
-    parse_size,
     project_server_spec,
-    safe_name,
     server_spec,
     service_urls,
 )
+from statcommons.hub.spawner import docker_options, host_config
+from statcommons.platform import names
+from statcommons.platform.containers import HOME
+from statcommons.platform.names import home_volume, safe_name
+from statcommons.platform.units import parse_size
 from statcommons.settings import ROOT, validate
-from statcommons.spawner import docker_options, host_config
 
 
 @pytest.fixture

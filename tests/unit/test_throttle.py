@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from statcommons.throttle import Backoff, Rate
+from statcommons.hub.throttle import Backoff, Rate
 
 
 class Clock:

@@ -14,7 +14,7 @@ import re
 
 _ID = r"[a-z0-9]+(?:-[a-z0-9]+)*"
 _NUMBER = r"[0-9]{1,11}"
-# A project's name: a lowercase DNS label, at most 40 characters (statcommons.projects.names).
+# A project's name: a lowercase DNS label, at most 40 characters (statcommons.platform.names).
 _PROJECT = r"[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?"
 
 # (service, path pattern, allowed methods)

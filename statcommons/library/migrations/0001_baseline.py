@@ -1,7 +1,7 @@
 """The library's schema as release 232be57 made it, the last release without migrations.
 
 A database of that release has the library's tables and no version table:
-:func:`statcommons.dbschema.upgrade` stamps it with this revision and then applies the later
+:func:`statcommons.kit.migrations.upgrade` stamps it with this revision and then applies the later
 ones. A new database is made from the models and stamped with the newest revision, so this
 revision has nothing to create.
 """

@@ -1,4 +1,4 @@
-"""The library's schema history: Alembic revision scripts, applied by :func:`statcommons.dbschema.upgrade`.
+"""The library's schema history: Alembic revision scripts, applied by :func:`statcommons.kit.migrations.upgrade`.
 
 The store upgrades its database when it opens it (:class:`~statcommons.library.store.Store`);
 the version is kept in ``library_alembic_version``.

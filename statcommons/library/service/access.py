@@ -1,7 +1,7 @@
 """Who is calling the library service, and what their hub scopes let them do.
 
 Permissions are JupyterHub custom scopes, granted by the roles in
-:func:`statcommons.config.update_services`: every user reads and submits, the
+:func:`statcommons.hub.config.update_services`: every user reads and submits, the
 curators group reviews, admins administer, and the runner records notebook runs.
 The service asks the hub who a token or cookie belongs to and reads the scopes in
 the answer; it never keeps a list of users of its own.

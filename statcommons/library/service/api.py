@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 
-from ...hubservice import ApiError, JsonApiHandler
+from ...kit.web import ApiError, JsonApiHandler
 from .. import dcat, gsbpm, schema, search
 from ..store import FACETS, MAX_PAGE, SORTS, Conflict, InvalidItem, Item, NotFound
 from .access import Caller

@@ -1,7 +1,7 @@
 """The library service's tornado application and its start.
 
 The hub starts it (``python -m statcommons.library.service``, see
-:func:`statcommons.config.update_services`) with the catalogue's database in
+:func:`statcommons.hub.config.update_services`) with the catalogue's database in
 ``STATCOMMONS_LIBRARY_DB`` and the rest as options. It serves the API and the web pages
 under ``JUPYTERHUB_SERVICE_PREFIX`` at once, and meanwhile loads the curated folder into
 the database (idempotent) and builds the in-memory search index (:class:`WarmUp`).
@@ -26,8 +26,8 @@ from jupyterhub.utils import url_path_join
 from tornado import web
 from tornado.log import enable_pretty_logging
 
-from ...hubservice import NotFoundHandler, OAuthCallbackHandler, serve, service_hub_auth
-from ...serverspec import parse_size
+from ...kit.web import NotFoundHandler, OAuthCallbackHandler, serve, service_hub_auth
+from ...platform.units import parse_size
 from ..store import Store
 from . import api
 from .attachments import Attachments

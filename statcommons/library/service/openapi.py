@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import copy
 
-from ...hubservice import ERROR_SCHEMA
+from ...kit.web import ERROR_SCHEMA
 from .. import schema
 from ..store import FACETS, MAX_PAGE, SORTS
 from .api import RETRY_AFTER, SERVICE_FIELDS, SUBMITTABLE_STATUSES

@@ -15,14 +15,14 @@ from pathlib import Path
 
 import nativeauthenticator
 
-from . import clientaddress, network
-from .auth import post_auth
-from .library.service.access import ADMIN, CUSTOM_SCOPES, READ, REVIEW, RUNS, SUBMIT
-from .projects import access as projects_access
-from .projects import names as project_names
-from .runner import access as runner_access
-from .serverspec import GID, START_HOOK, UID, ulimits_text
-from .settings import (
+from ..library.service.access import ADMIN, CUSTOM_SCOPES, READ, REVIEW, RUNS, SUBMIT
+from ..platform import clientaddress, containers, network
+from ..platform import names as project_names
+from ..platform.containers import GID, START_HOOK, UID
+from ..platform.units import ulimits_text
+from ..projects import access as projects_access
+from ..runner import access as runner_access
+from ..settings import (
     ROOT,
     SettingsError,
     library_database_url,
@@ -32,6 +32,7 @@ from .settings import (
     runner_folder,
     state_dir,
 )
+from .auth import post_auth
 
 #: The hub templates of StatCommons, found before JupyterHub's (and NativeAuthenticator's) own.
 TEMPLATES = str(Path(__file__).with_name("templates"))
@@ -99,7 +100,7 @@ def update_network(c, settings: dict) -> None:
 def update_spawner(c, settings: dict) -> None:
     servers = settings["servers"]
     ulimits = settings["engine"]["ulimits"]
-    c.JupyterHub.spawner_class = "statcommons.spawner.StatCommonsSpawner"
+    c.JupyterHub.spawner_class = "statcommons.hub.spawner.StatCommonsSpawner"
     # What server_spec reads: profiles, names, the shared folders, and where the services listen.
     c.StatCommonsSpawner.settings = {
         key: settings[key]
@@ -128,12 +129,8 @@ def update_spawner(c, settings: dict) -> None:
         "labels": {"org.statcommons.user": "{raw_username}"},
         "user": f"{UID}:{GID}",
     }
-    c.DockerSpawner.extra_host_config = {
-        "ulimits": [{"Name": k, "Soft": v, "Hard": v} for k, v in sorted(ulimits.items())],
-        # Servers run as uid 1000 and need no privilege: none can be gained either.
-        "cap_drop": ["ALL"],
-        "security_opt": ["no-new-privileges"],
-    }
+    # Servers run as uid 1000 and need no privilege: none can be gained either.
+    c.DockerSpawner.extra_host_config = containers.hardening(ulimits)
     c.Spawner.default_url = "/lab"
     c.Spawner.start_timeout = servers["start_timeout"]
     c.Spawner.http_timeout = servers["start_timeout"]
@@ -141,9 +138,9 @@ def update_spawner(c, settings: dict) -> None:
 
 
 def update_templates(c, settings: dict) -> None:
-    """What StatCommons' hub templates (``statcommons/templates``) show: the projects page in the
+    """What StatCommons' hub templates (``statcommons/hub/templates``) show: the projects page in the
     navigation bar, and on the home page the projects of the logged-in user (a function of the
-    user, which the hub calls for each page: :func:`statcommons.projects.names.projects_of`)."""
+    user, which the hub calls for each page: :func:`statcommons.platform.names.projects_of`)."""
     variables = {"statcommons_local_accounts": settings["auth"]["type"] == "local"}
     if settings["projects"]["enabled"]:
         variables["statcommons_projects_url"] = f"{settings['hub']['base_url']}services/projects/"
@@ -171,7 +168,7 @@ def update_auth(c, settings: dict, env: dict) -> None:
         c.Authenticator.allowed_users = set(auth["allowed_users"])
     if kind == "local":
         local = auth["local"]
-        c.JupyterHub.authenticator_class = "statcommons.auth.SignupAuthenticator"
+        c.JupyterHub.authenticator_class = "statcommons.hub.auth.SignupAuthenticator"
         c.JupyterHub.template_paths = [TEMPLATES, str(Path(nativeauthenticator.__file__).parent / "templates")]
         c.SignupAuthenticator.enable_signup = True
         c.SignupAuthenticator.open_signup = local["open_signup"]
@@ -195,9 +192,9 @@ def update_auth(c, settings: dict, env: dict) -> None:
     c.JupyterHub.template_paths = [TEMPLATES]
     _require_env(env, ("OAUTH_CLIENT_ID", "OAUTH_CLIENT_SECRET"), f"auth.type is {kind!r}")
     oauth_cls = {
-        "oidc": "statcommons.oauth.OIDCAuthenticator",
-        "github": "statcommons.oauth.GitHubAuthenticator",
-        "gitlab": "statcommons.oauth.GitLabAuthenticator",
+        "oidc": "statcommons.hub.oauth.OIDCAuthenticator",
+        "github": "statcommons.hub.oauth.GitHubAuthenticator",
+        "gitlab": "statcommons.hub.oauth.GitLabAuthenticator",
     }[kind]
     c.JupyterHub.authenticator_class = oauth_cls
     c.OAuthenticator.client_id = env["OAUTH_CLIENT_ID"]
@@ -291,7 +288,7 @@ def update_services(c, settings: dict, env: dict) -> None:
 
 
 def _proxy_environment(settings: dict) -> dict:
-    """The reverse proxies a service believes about clients' addresses (:mod:`statcommons.clientaddress`)."""
+    """The reverse proxies a service believes about clients' addresses (:mod:`statcommons.platform.clientaddress`)."""
     trusted = settings["hub"]["trusted_proxies"]
     return {clientaddress.TRUSTED_VARIABLE: " ".join(trusted)} if trusted else {}
 

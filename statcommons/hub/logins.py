@@ -17,7 +17,7 @@ over bcrypt's 72 bytes got stored or a 500. Here:
 * user names and passwords longer than the settings allow are refused with a 400 naming the
   limit.
 
-The address is the one our own proxy saw (:mod:`statcommons.clientaddress`).
+The address is the one our own proxy saw (:mod:`statcommons.platform.clientaddress`).
 """
 
 from __future__ import annotations

@@ -4,47 +4,35 @@
 to and the spawn options a user sent into a :class:`ServerSpec`: profile, image,
 mounts, limits and environment.  :func:`project_server_spec` does the same for a
 project's collaboration account.  Nothing here talks to an engine;
-:mod:`statcommons.spawner` turns a spec into DockerSpawner options, and a
-Kubernetes layer can do the same for KubeSpawner.
-
-One uid/gid model everywhere: every server runs as uid 1000, gid 100 (``jovyan``
-of the lab image), so a file one member writes in a project folder is theirs and
-everybody else's alike.  Shared folders and project volumes are mounted outside
-the home, under ``/mnt``; the image's start hook (``statcommons-start``) links them
-into the home (``~/projects/<name>``, ``~/shared-notebooks``, ``~/datasets``) as
-uid 1000, so nothing in a home belongs to root.
+:mod:`statcommons.hub.spawner` turns a spec into DockerSpawner options, and a
+Kubernetes layer can do the same for KubeSpawner. The uid/gid model and the folders
+are :mod:`statcommons.platform.containers`'.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from escapism import escape
+from ..platform import names, network
+from ..platform.containers import (
+    DATASETS_MOUNT,
+    GID,
+    HOME,
+    PROJECTS_MOUNT,
+    SCRATCH_FOLDERS,
+    SHARED_NOTEBOOKS_MOUNT,
+    UID,
+)
+from ..platform.names import home_volume
+from ..platform.units import parse_size
 
-from . import network
-from .projects import names
-
-HOME = "/home/jovyan"
-UID = 1000
-GID = 100
-#: Where shared folders and project volumes are mounted: outside the home, linked into it at start.
-MOUNTS = "/mnt"
-PROJECTS_MOUNT = f"{MOUNTS}/projects"
-SHARED_NOTEBOOKS_MOUNT = f"{MOUNTS}/shared-notebooks"
-DATASETS_MOUNT = f"{MOUNTS}/datasets"
-#: The command every server runs: the start hook, then the single-user server.
-START_HOOK = "statcommons-start"
 #: The services whose address a server gets, and the environment variable naming it.
 SERVICE_URL_VARIABLES = {
     "library": "STATCOMMONS_LIBRARY_URL",
     "runner": "STATCOMMONS_RUNNER_URL",
     "projects": "STATCOMMONS_PROJECTS_URL",
 }
-
-_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
-_SAFE_NAME = set("abcdefghijklmnopqrstuvwxyz0123456789-")
 
 
 class UserOptionsError(ValueError):
@@ -63,7 +51,7 @@ class Mount:
     read_only: bool = False
     owner: tuple[int, int] | None = None
     bind: bool = False
-    #: A volume's size cap in bytes (None: none), see :mod:`statcommons.diskcap`.
+    #: A volume's size cap in bytes (None: none), see :mod:`statcommons.platform.diskcap`.
     size: int | None = None
 
 
@@ -86,34 +74,14 @@ class ServerSpec:
     tmpfs: dict[str, int] = field(default_factory=dict)
 
 
-def parse_size(size: str | None) -> int | None:
-    """'4G' -> bytes (binary units, as Docker and Kubernetes read them)."""
-    if size is None:
-        return None
-    match = re.fullmatch(r"([0-9]+(?:\.[0-9]+)?)([KMGT]?)", size)
-    if not match:
-        raise ValueError(f"not a size: {size!r}")
-    return int(float(match.group(1)) * _UNITS[match.group(2)])
 
 
-def ulimits_text(ulimits: dict[str, int]) -> str:
-    """{'nofile': 20000, 'nproc': 4096} -> 'nofile=20000,nproc=4096', as services take them on their command line."""
-    return ",".join(f"{name}={value}" for name, value in sorted(ulimits.items()))
 
 
-def parse_ulimits(text: str) -> dict[str, int]:
-    """The inverse of :func:`ulimits_text`."""
-    pairs = (part.split("=", 1) for part in text.split(",") if part)
-    return {name: int(value) for name, value in pairs}
 
 
-def safe_name(username: str) -> str:
-    """A username as it may appear in a volume or container name (reversible escape)."""
-    return escape(username, safe=_SAFE_NAME, escape_char="_")
 
 
-def home_volume(prefix: str, username: str) -> str:
-    return f"{prefix}-home-{safe_name(username)}"
 
 
 def choose_profile(profiles: dict, default: str, user_options: dict | None) -> str:
@@ -132,7 +100,7 @@ def choose_profile(profiles: dict, default: str, user_options: dict | None) -> s
 
 def _folder(settings: dict, key: str) -> str:
     """``runner.shared_notebooks`` or ``runner.datasets`` as an absolute path (relative ones from the repository)."""
-    from .settings import runner_folder  # settings imports this module
+    from ..settings import runner_folder
 
     return str(runner_folder(settings, key))
 
@@ -152,10 +120,6 @@ def project_mount(settings: dict, project: str) -> Mount:
     return Mount(volume, f"{PROJECTS_MOUNT}/{project}", owner=(UID, GID), size=size)
 
 
-#: Folders of the image a server writes to besides its home: in memory, each of ``servers.tmp_size``.
-SCRATCH_FOLDERS = ("/tmp", "/var/tmp")
-
-
 def scratch(settings: dict, home: bool = True) -> dict[str, int]:
     """The in-memory folders of a server (the home too when it has no volume, as a project server)."""
     size = parse_size(settings["servers"]["tmp_size"])
@@ -170,7 +134,7 @@ def service_urls(settings: dict) -> dict[str, str]:
 
     Through the hub's proxy in its own network namespace, straight to the service's port in host
     mode, on the host of ``engine.hub_connect_url`` in bridge mode
-    (:func:`statcommons.network.service_url_from_container`).
+    (:func:`statcommons.platform.network.service_url_from_container`).
     """
     urls = {}
     for service, variable in SERVICE_URL_VARIABLES.items():

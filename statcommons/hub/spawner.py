@@ -1,6 +1,6 @@
 """StatCommonsSpawner: DockerSpawner driven by an engine-neutral ServerSpec.
 
-The spawner only translates: :func:`statcommons.serverspec.server_spec`
+The spawner only translates: :func:`statcommons.hub.serverspec.server_spec`
 decides what a server gets, :func:`docker_options` turns that into
 DockerSpawner settings.  Users choose a profile from the allowlist; any other
 spawn option (an image, say) is refused with a 400.
@@ -8,7 +8,7 @@ spawn option (an image, say) is refused with a 400.
 The projects a user's server mounts come from the user's hub groups, read in
 the hub at each start: the member groups the projects service made (marked in
 their properties).  A user in the hub group of collaboration accounts gets the
-server of their project instead (:func:`statcommons.serverspec.project_server_spec`);
+server of their project instead (:func:`statcommons.hub.serverspec.project_server_spec`);
 the username alone is never trusted for that.
 """
 
@@ -29,11 +29,10 @@ from tornado import web
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 from traitlets import Dict, Enum, Float, Integer, Unicode, default
 
-from . import diskcap
-from .engine import is_podman
-from .network import CONTAINER_PORT
-from .projects import names, volumes
-from .serverspec import HOME, PROJECTS_MOUNT, ServerSpec, UserOptionsError, project_server_spec, server_spec
+from ..platform import diskcap, names, volumes
+from ..platform.containers import HOME, PROJECTS_MOUNT, is_podman
+from ..platform.network import CONTAINER_PORT
+from .serverspec import ServerSpec, UserOptionsError, project_server_spec, server_spec
 
 
 async def _listening(host: str, port: int) -> bool:
@@ -92,7 +91,7 @@ class StatCommonsSpawner(DockerSpawner):
         help="""slirp4netns: each server in its own network namespace, its port published on a
         free port of the host's loopback (Podman); host: each server on its own free loopback
         port in the host's network (single machine, trial); bridge: servers on a Docker network
-        (production). See statcommons.network.""",
+        (production). See statcommons.platform.network.""",
     ).tag(config=True)
 
     loopback_ip = Unicode(
@@ -102,7 +101,7 @@ class StatCommonsSpawner(DockerSpawner):
     ).tag(config=True)
 
     volume_images = Unicode(
-        help="The folder of the images of size-capped volumes (statcommons.diskcap): <state>/volumes."
+        help="The folder of the images of size-capped volumes (statcommons.platform.diskcap): <state>/volumes."
     ).tag(config=True)
 
     host_port = Integer(

@@ -1,4 +1,4 @@
-"""A project's volume on the container engine: made owned by uid 1000, archived, restored.
+"""Volumes on the container engine (a project's, a home): made owned by uid 1000, archived, restored.
 
 Everything goes through the engine's API (docker-py's low-level ``APIClient``, which Podman's
 Docker-compatible service answers too), never through the host's file system: the volume may
@@ -18,10 +18,9 @@ import time
 from pathlib import Path
 
 import docker
-from docker.types import Ulimit
 
-from .. import diskcap
-from ..serverspec import GID, UID
+from . import containers, diskcap
+from .containers import GID, UID
 
 #: Where helper containers mount the volume.
 MOUNT = "/mnt/project"
@@ -40,9 +39,9 @@ def exists(api: docker.APIClient, name: str) -> bool:
         return False
 
 
+
 def is_podman(api: docker.APIClient) -> bool:
-    version = api.version()
-    return any("podman" in str(c.get("Name", "")).lower() for c in version.get("Components", []))
+    return containers.is_podman(api.version())
 
 
 def _helper(
@@ -51,10 +50,8 @@ def _helper(
     host_config = api.create_host_config(
         binds=binds,
         network_mode="none",
-        ulimits=[Ulimit(name=k, soft=v, hard=v) for k, v in sorted(ulimits.items())],
-        cap_drop=["ALL"],
         cap_add=list(caps) or None,
-        security_opt=["no-new-privileges"],
+        **containers.hardening(ulimits),
     )
     try:
         created = api.create_container(
@@ -93,7 +90,7 @@ def create(
 
     Podman sets the owner when it makes the volume; Docker needs one chown by a helper container
     (the only helper that runs as root, with CHOWN as its only capability). With Podman, a
-    ``size`` caps the volume (an image in ``images``, :mod:`statcommons.diskcap`).
+    ``size`` caps the volume (an image in ``images``, :mod:`statcommons.platform.diskcap`).
     """
     if exists(api, name):
         return False

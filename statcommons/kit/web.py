@@ -28,7 +28,7 @@ from jupyterhub.services.auth import HubOAuth, HubOAuthCallbackHandler, HubOAuth
 from tornado import web
 from tornado.httpserver import HTTPServer
 
-from . import clientaddress, logs
+from ..platform import clientaddress, logs
 
 ERROR_SCHEMA = {
     "type": "object",

@@ -24,8 +24,8 @@ from nativeauthenticator import NativeAuthenticator
 from nativeauthenticator.orm import UserInfo
 from traitlets import Float, Integer, Unicode
 
+from ..platform import names
 from . import approval, logins
-from .projects import names
 
 
 def refuse_collaboration_accounts(authenticator, handler, auth_model: dict | None) -> dict | None:
@@ -73,7 +73,7 @@ def post_auth(authenticator, handler, auth_model: dict | None) -> dict | None:
 
 class SignupAuthenticator(NativeAuthenticator):
     """NativeAuthenticator with a safe admin bootstrap, approval by POST only, and the login and
-    sign-up forms of :mod:`statcommons.logins` (throttled, limited, hashing off the event loop)."""
+    sign-up forms of :mod:`statcommons.hub.logins` (throttled, limited, hashing off the event loop)."""
 
     initial_password_file = Unicode(
         "",

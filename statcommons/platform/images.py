@@ -28,7 +28,7 @@ from pathlib import Path
 import docker
 
 from .engine import Engine
-from .settings import ROOT
+from .paths import ROOT
 
 IMAGES_DIR = ROOT / "images"
 LABEL = "org.statcommons.inputs"
@@ -258,10 +258,10 @@ def profile_images(settings: dict) -> set[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m statcommons.images extension``: build the extensions' wheels that are stale."""
+    """``python -m statcommons.platform.images extension``: build the extensions' wheels that are stale."""
     args = sys.argv[1:] if argv is None else argv
     if args != ["extension"]:
-        print("usage: python -m statcommons.images extension", file=sys.stderr)
+        print("usage: python -m statcommons.platform.images extension", file=sys.stderr)
         return 2
     try:
         with locked():

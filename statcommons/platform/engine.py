@@ -17,6 +17,8 @@ from pathlib import Path
 
 import docker
 
+from .containers import is_podman
+
 DOCKER_SOCKET = "/var/run/docker.sock"
 
 
@@ -65,11 +67,6 @@ def ping(docker_host: str, timeout: float = 3) -> bool:
             client.close()
     except Exception:
         return False
-
-
-def is_podman(version: dict) -> bool:
-    """Whether an engine's /version answer is Podman's Docker-compatible service."""
-    return any("podman" in c.get("Name", "").lower() for c in version.get("Components") or [])
 
 
 def engine_kind(docker_host: str) -> str:

@@ -1,12 +1,27 @@
-"""How a project's name becomes the names of its hub group, collaboration account and volume.
+"""Names StatCommons gives things: users' volumes, projects' groups, accounts and volumes.
 
-One place for these conventions: the projects service, the spawner and the collaboration
-servers all derive names from the project name with these functions.
+One place for these conventions: the spawner, the services and the collaboration servers all
+derive names with these functions. A project's name is a DNS label; its member group is
+``project-<name>``, its collaboration account ``<name>-collab``, its volume
+``<prefix>-project-<name>``.
 """
 
 from __future__ import annotations
 
 import re
+
+from escapism import escape
+
+_SAFE_NAME = set("abcdefghijklmnopqrstuvwxyz0123456789-")
+
+
+def safe_name(username: str) -> str:
+    """A username as it may appear in a volume or container name (reversible escape)."""
+    return escape(username, safe=_SAFE_NAME, escape_char="_")
+
+
+def home_volume(prefix: str, username: str) -> str:
+    return f"{prefix}-home-{safe_name(username)}"
 
 #: The prefix of every project's member group: ``project-<name>``, where a name is a DNS label.
 MEMBER_GROUP_PREFIX = "project-"
