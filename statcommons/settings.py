@@ -485,6 +485,15 @@ def load(path: str | os.PathLike | None = None) -> dict:
     return validate(data, str(path))
 
 
+def hub_public_url(settings: dict) -> str:
+    """The hub's address as people reach it (``hub.public_url``, else where the proxy listens), with the base URL."""
+    hub = settings["hub"]
+    if hub["public_url"]:
+        return hub["public_url"].rstrip("/") + hub["base_url"]
+    proto = "https" if hub["ssl_cert"] else "http"
+    return f"{proto}://{hub['ip']}:{hub['port']}{hub['base_url']}"
+
+
 def library_database_url(settings: dict, env: dict | None = None) -> str:
     """The catalogue's database: ``STATCOMMONS_LIBRARY_DB``, else ``library.database``, else SQLite in the state folder.
 

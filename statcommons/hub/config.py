@@ -15,35 +15,18 @@ from pathlib import Path
 
 import nativeauthenticator
 
-from ..library.service.access import ADMIN, CUSTOM_SCOPES, READ, REVIEW, RUNS, SUBMIT
-from ..platform import clientaddress, containers, network
+from ..kit.registration import Registration
+from ..library import registration as library_registration
+from ..platform import containers, network
 from ..platform import names as project_names
 from ..platform.containers import GID, START_HOOK, UID
-from ..platform.units import ulimits_text
-from ..projects import access as projects_access
-from ..runner import access as runner_access
-from ..settings import (
-    ROOT,
-    SettingsError,
-    library_database_url,
-    library_folder,
-    projects_archive_folder,
-    projects_database_url,
-    runner_folder,
-    state_dir,
-)
+from ..projects import registration as projects_registration
+from ..runner import registration as runner_registration
+from ..settings import ROOT, SettingsError, hub_public_url, state_dir
 from .auth import post_auth
 
 #: The hub templates of StatCommons, found before JupyterHub's (and NativeAuthenticator's) own.
 TEMPLATES = str(Path(__file__).with_name("templates"))
-
-
-def _hub_url(settings: dict) -> str:
-    hub = settings["hub"]
-    if hub["public_url"]:
-        return hub["public_url"].rstrip("/") + hub["base_url"]
-    proto = "https" if hub["ssl_cert"] else "http"
-    return f"{proto}://{hub['ip']}:{hub['port']}{hub['base_url']}"
 
 
 def update_hub(c, settings: dict) -> None:
@@ -149,7 +132,7 @@ def update_templates(c, settings: dict) -> None:
 
 
 def _callback_url(settings: dict) -> str:
-    return _hub_url(settings) + "hub/oauth_callback"
+    return hub_public_url(settings) + "hub/oauth_callback"
 
 
 def _require_env(env: dict, names: tuple[str, ...], why: str) -> None:
@@ -237,6 +220,20 @@ def update_auth(c, settings: dict, env: dict) -> None:
         c.GitLabOAuthenticator.allowed_gitlab_groups = set(gitlab["allowed_groups"])
 
 
+#: Every service StatCommons runs, in the order the hub registers them.
+SERVICES = (
+    ("library", library_registration),
+    ("runner", runner_registration),
+    ("projects", projects_registration),
+)
+
+
+def registrations(settings: dict, env: dict) -> list[Registration]:
+    """The registration of every enabled service (each service computes its own)."""
+    ops = bool(env.get("STATCOMMONS_API_TOKEN"))
+    return [module.registration(settings, env, ops) for name, module in SERVICES if settings[name]["enabled"]]
+
+
 def update_services(c, settings: dict, env: dict) -> None:
     services, roles = [], []
     culler = settings["culler"]
@@ -266,249 +263,22 @@ def update_services(c, settings: dict, env: dict) -> None:
         # The operator's key for scripts and monitoring: deliberately an admin.
         services.append({"name": "ops", "api_token": token, "display": False})
         roles.append({"name": "admin", "services": ["ops"]})
-    if settings["library"]["enabled"]:
-        library_service, library_roles = _library(settings, env, ops=bool(token))
-        services.append(library_service)
-        roles += library_roles
-    custom_scopes = dict(CUSTOM_SCOPES) if settings["library"]["enabled"] else {}
-    if settings["runner"]["enabled"]:
-        runner_service, roles = _runner(settings, env, roles, ops=bool(token))
-        services.append(runner_service)
-        custom_scopes.update(runner_access.CUSTOM_SCOPES)
-    if settings["projects"]["enabled"]:
-        projects_service, roles = _projects(settings, env, roles, ops=bool(token))
-        services.append(projects_service)
-        custom_scopes.update(projects_access.CUSTOM_SCOPES)
-    for service in services:
-        if "command" in service and service["name"] != "idle-culler":
-            service.setdefault("environment", {}).update(_proxy_environment(settings))
+    user_role = {"name": "user", "description": "Standard user privileges", "scopes": ["self"]}
+    custom_scopes: dict = {}
+    for registration in registrations(settings, env):
+        services.append(registration.service)
+        roles += registration.roles
+        user_role["scopes"] = [*user_role["scopes"], *registration.user_scopes]
+        user_role["description"] += f", and {registration.user_purpose}"
+        custom_scopes.update(registration.custom_scopes)
+    if len(user_role["scopes"]) > 1:
+        roles.insert(0, user_role)
     c.JupyterHub.services = services
     c.JupyterHub.load_roles = roles
     c.JupyterHub.custom_scopes = custom_scopes
 
 
-def _proxy_environment(settings: dict) -> dict:
-    """The reverse proxies a service believes about clients' addresses (:mod:`statcommons.platform.clientaddress`)."""
-    trusted = settings["hub"]["trusted_proxies"]
-    return {clientaddress.TRUSTED_VARIABLE: " ".join(trusted)} if trusted else {}
-
-
-# Passed on to the library service when set: how psycopg finds a PostgreSQL server and its password.
-_LIBRARY_ENV = ("PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGPASSFILE", "PGSSLMODE", "PGSSLROOTCERT")
-
-
-def _library(settings: dict, env: dict, ops: bool) -> tuple[dict, list[dict]]:
-    """The library catalogue service and its roles: every user reads and submits, curators review."""
-    library = settings["library"]
-    environment = {"STATCOMMONS_LIBRARY_DB": library_database_url(settings, env)}
-    environment.update({k: env[k] for k in _LIBRARY_ENV if env.get(k)})
-    service = {
-        "name": "library",
-        "display": True,
-        "url": f"http://{network.internal_ip(settings)}:{library['port']}",
-        "command": [
-            sys.executable,
-            "-m",
-            "statcommons.library.service",
-            f"--folder={library_folder(settings)}",
-            f"--search={library['search']}",
-            f"--max-notebook-size={library['max_notebook_size']}",
-            f"--max-video-size={library['max_video_size']}",
-            f"--hub-url={_hub_url(settings)}",
-        ],
-        "cwd": str(ROOT),
-        "environment": environment,
-        "info": {"description": "The StatCommons library: publications, datasets, tutorials and more"},
-        # Part of the hub: users are not asked to authorise it the first time they open it.
-        "oauth_no_confirm": True,
-        # What a user's OAuth token for the library may carry; each user gets the part their roles grant.
-        "oauth_client_allowed_scopes": [READ, SUBMIT, REVIEW, ADMIN, RUNS],
-    }
-    admins = {"name": "library-admin", "description": "Administer the library", "scopes": [ADMIN, REVIEW]}
-    admins["users"] = list(settings["auth"]["admin_users"])
-    if settings["auth"]["type"] == "oidc" and settings["auth"]["oidc"]["admin_groups"]:
-        admins["groups"] = list(settings["auth"]["oidc"]["admin_groups"])
-    if ops:
-        admins["services"] = ["ops"]
-    roles = [
-        {
-            "name": "user",
-            "description": "Standard user privileges, plus reading and submitting to the library",
-            "scopes": ["self", "access:services!service=library", READ, SUBMIT],
-        },
-        {
-            "name": "library-curator",
-            "description": "Review library submissions",
-            "scopes": ["access:services!service=library", READ, SUBMIT, REVIEW],
-            "groups": [library["curators_group"]],
-        },
-        admins,
-    ]
-    return service, roles
-
-
-def _grant_every_user(roles: list[dict], scopes: list[str], what: str) -> list[dict]:
-    """A copy of ``roles`` whose ``user`` role (every user's) also has ``scopes``; ``what`` goes in its description."""
-    roles = [dict(role) for role in roles]
-    user_role = next((role for role in roles if role["name"] == "user"), None)
-    if user_role is None:
-        user_role = {"name": "user", "description": "Standard user privileges", "scopes": ["self"]}
-        roles.append(user_role)
-    user_role["scopes"] = [*user_role["scopes"], *scopes]
-    user_role["description"] = f"{user_role.get('description', 'Standard user privileges')}, and {what}"
-    return roles
-
-
-# Passed on to the runner when set: how it reaches the container engine, and a database URL with a password.
-_RUNNER_ENV = ("DOCKER_HOST", "CONTAINERS_CONF", "DOCKER_CERT_PATH", "DOCKER_TLS_VERIFY", "STATCOMMONS_RUNNER_DB")
-
-
-def _runner(settings: dict, env: dict, roles: list[dict], ops: bool) -> tuple[dict, list[dict]]:
-    """The notebook runner service, and the roles with its scopes added.
-
-    Every user runs notebooks (the ``user`` role gains the runner's scope); curators and admins
-    see every run; the service's own role lets it read the library and record runs there.
-    """
-    runner, hub, library = settings["runner"], settings["hub"], settings["library"]
-    engine = settings["engine"]
-    ulimits = ulimits_text(engine["ulimits"])
-    command = [
-        sys.executable,
-        "-m",
-        "statcommons.runner",
-        f"--state={state_dir(settings) / 'runner'}",
-        f"--image={runner['image']}",
-        f"--concurrency={runner['concurrency']}",
-        f"--time-limit={runner['time_limit']}",
-        f"--mem-limit={runner['mem_limit']}",
-        f"--cpu-limit={runner['cpu_limit'] or 0}",
-        f"--max-active-per-user={runner['max_active_per_user']}",
-        f"--min-schedule-interval={runner['min_schedule_interval']}",
-        f"--keep-days={runner['keep_days']}",
-        f"--name-prefix={settings['servers']['name_prefix']}",
-        f"--network={network.container_network(settings)}",
-        f"--ulimits={ulimits}",
-        f"--pids-limit={settings['servers']['pids_limit']}",
-        f"--tmp-size={settings['servers']['tmp_size']}",
-        f"--volume-images={state_dir(settings) / 'volumes'}",
-        f"--shared-notebooks={runner_folder(settings, 'shared_notebooks')}",
-        f"--datasets={runner_folder(settings, 'datasets')}",
-    ]
-    if library["enabled"]:
-        internal = network.internal_ip(settings)
-        command.append(f"--library-url=http://{internal}:{library['port']}{hub['base_url']}services/library/")
-    service = {
-        "name": "runner",
-        "display": False,  # an API: nothing to show in the services menu
-        "url": f"http://{network.internal_ip(settings)}:{runner['port']}",
-        "command": command,
-        "cwd": str(ROOT),
-        "environment": {k: env[k] for k in _RUNNER_ENV if env.get(k)},
-        "info": {"description": "Runs notebooks in fresh containers, now or on a schedule"},
-        "oauth_no_confirm": True,
-        "oauth_client_allowed_scopes": [runner_access.RUN, runner_access.ADMIN],
-    }
-    use = ["access:services!service=runner", runner_access.RUN]
-    roles = _grant_every_user(roles, use, "running notebooks")
-    admins = {"name": "runner-admin", "description": "See and cancel every notebook run and schedule"}
-    admins["scopes"] = [*use, runner_access.ADMIN]
-    admins["users"] = list(settings["auth"]["admin_users"])
-    admins["groups"] = [library["curators_group"]]
-    if settings["auth"]["type"] == "oidc":
-        admins["groups"] += settings["auth"]["oidc"]["admin_groups"]
-    if ops:
-        admins["services"] = ["ops"]
-    roles.append(admins)
-    if library["enabled"]:
-        # Least privilege: read the catalogue and record runs, nothing of the hub's API.
-        roles.append(
-            {
-                "name": "runner",
-                "description": "The notebook runner reads library notebooks and records their runs",
-                "scopes": [READ, RUNS],
-                "services": ["runner"],
-            }
-        )
-    return service, roles
-
-
-# Passed on to the projects service when set: the engine (project volumes) and a database URL with a password.
-_PROJECTS_ENV = ("DOCKER_HOST", "CONTAINERS_CONF", "DOCKER_CERT_PATH", "DOCKER_TLS_VERIFY")
-
-#: The projects service's hub role, and why it needs each scope.
-PROJECTS_SERVICE_SCOPES = {
-    "admin:users": "create and delete projects' collaboration accounts; read users' groups",
-    "admin:groups": "create and delete member groups, and mark them as projects in their properties",
-    "groups": "add and remove members",
-    "read:groups": "list members",
-    "list:users": "find users",
-    "read:users": "check that a user exists and is not a collaboration account",
-    "servers": "start and stop collaboration servers",
-    "access:servers": "reach the collaboration servers (to close a removed member's connections)",
-    "shares": "share a collaboration server with its project's member group",
-}
-
-
-def _projects(settings: dict, env: dict, roles: list[dict], ops: bool) -> tuple[dict, list[dict]]:
-    """The projects service, and the roles with its scopes added: every user uses, admins administer."""
-    projects, hub, engine = settings["projects"], settings["hub"], settings["engine"]
-    ulimits = ulimits_text(engine["ulimits"])
-    proto = "https" if hub["ssl_cert"] else "http"
-    command = [
-        sys.executable,
-        "-m",
-        "statcommons.projects",
-        f"--name-prefix={settings['servers']['name_prefix']}",
-        f"--image={settings['profiles'][settings['default_profile']]['image']}",
-        f"--ulimits={ulimits}",
-        f"--archive-folder={projects_archive_folder(settings)}",
-        f"--max-projects-per-user={projects['max_projects_per_user']}",
-        f"--volume-images={state_dir(settings) / 'volumes'}",
-        # The proxy on loopback: how the service reaches collaboration servers at /user/...
-        f"--proxy-url={proto}://127.0.0.1:{hub['port']}{hub['base_url']}",
-    ]
-    if projects["create_group"]:
-        command.append(f"--create-group={projects['create_group']}")
-    if projects["volume_size"]:
-        command.append(f"--volume-size={projects['volume_size']}")
-    environment = {k: env[k] for k in _PROJECTS_ENV if env.get(k)}
-    environment["STATCOMMONS_PROJECTS_DB"] = projects_database_url(settings, env)
-    service = {
-        "name": "projects",
-        "display": True,
-        "url": f"http://{network.internal_ip(settings)}:{projects['port']}",
-        "command": command,
-        "cwd": str(ROOT),
-        "environment": environment,
-        "info": {"description": "Project spaces: shared folders and servers for teams"},
-        "oauth_no_confirm": True,
-        "oauth_client_allowed_scopes": [projects_access.USE, projects_access.ADMIN],
-    }
-    use = ["access:services!service=projects", projects_access.USE]
-    roles = _grant_every_user(roles, use, "projects")
-    admins = {
-        "name": "projects-admin",
-        "description": "See and manage every project",
-        "scopes": [*use, projects_access.ADMIN],
-    }
-    admins["users"] = list(settings["auth"]["admin_users"])
-    if settings["auth"]["type"] == "oidc" and settings["auth"]["oidc"]["admin_groups"]:
-        admins["groups"] = list(settings["auth"]["oidc"]["admin_groups"])
-    if ops:
-        admins["services"] = ["ops"]
-    roles.append(admins)
-    roles.append(
-        {
-            "name": "projects",
-            "description": "The projects service manages member groups and collaboration accounts and servers",
-            "scopes": list(PROJECTS_SERVICE_SCOPES),
-            "services": ["projects"],
-        }
-    )
-    return service, roles
-
-
-def server_token_scopes(settings: dict) -> list[str]:
+def server_token_scopes(settings: dict, env: dict | None = None) -> list[str]:
     """What a user's own server may do with its API token, on the user's behalf.
 
     The server's extensions reach the StatCommons services with this token (so no token
@@ -516,17 +286,13 @@ def server_token_scopes(settings: dict) -> list[str]:
     scopes its user holds, so a curator's server reviews and nobody else's does.
     """
     scopes = ["users:activity!user", "access:servers!server"]
-    if settings["library"]["enabled"]:
-        scopes += ["access:services!service=library", READ, SUBMIT, REVIEW]
-    if settings["runner"]["enabled"]:
-        scopes += ["access:services!service=runner", runner_access.RUN, runner_access.ADMIN]
-    if settings["projects"]["enabled"]:
-        scopes += ["access:services!service=projects", projects_access.USE]
+    for registration in registrations(settings, dict(os.environ if env is None else env)):
+        scopes += registration.server_scopes
     return scopes
 
 
-def update_server_token(c, settings: dict) -> None:
-    c.Spawner.server_token_scopes = server_token_scopes(settings)
+def update_server_token(c, settings: dict, env: dict) -> None:
+    c.Spawner.server_token_scopes = server_token_scopes(settings, env)
 
 
 def apply_config(settings: dict, c, env: dict | None = None, root: Path = ROOT) -> None:
@@ -539,4 +305,4 @@ def apply_config(settings: dict, c, env: dict | None = None, root: Path = ROOT) 
     update_auth(c, settings, env)
     update_templates(c, settings)
     update_services(c, settings, env)
-    update_server_token(c, settings)
+    update_server_token(c, settings, env)

@@ -1,14 +1,13 @@
 """The projects service's tornado application and its start.
 
-The hub starts it (``python -m statcommons.projects``, see :func:`statcommons.hub.config.update_services`)
-with its database in ``STATCOMMONS_PROJECTS_DB``, the engine in ``DOCKER_HOST``, its own hub
-token in ``JUPYTERHUB_API_TOKEN`` and the settings as options; it serves the API and the
-projects page under ``JUPYTERHUB_SERVICE_PREFIX``.
+The hub starts it (``python -m statcommons.projects``, as :mod:`statcommons.projects.registration`
+registers it) with the engine in ``DOCKER_HOST`` and its own hub token in ``JUPYTERHUB_API_TOKEN``;
+it reads its options from the settings file the hub names in ``STATCOMMONS_SETTINGS`` and serves
+the API and the projects page under ``JUPYTERHUB_SERVICE_PREFIX``.
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import logging
 import os
@@ -20,9 +19,9 @@ from jupyterhub.utils import url_path_join
 from tornado import web
 from tornado.log import enable_pretty_logging
 
+from .. import settings
 from ..kit.web import NotFoundHandler, OAuthCallbackHandler, serve, service_hub_auth
-from ..platform.units import parse_size, parse_ulimits
-from . import api, pages
+from . import api, pages, registration
 from .core import Options, Projects
 from .hub import Hub
 from .openapi import openapi
@@ -83,41 +82,10 @@ def make_app(projects: Projects, *, prefix: str, hub_auth: HubOAuth | None = Non
     )
 
 
-def _arguments(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m statcommons.projects", description=__doc__.splitlines()[0])
-    parser.add_argument("--name-prefix", default="statcommons", help="prefix of container and volume names")
-    parser.add_argument("--image", default="statcommons/lab:latest", help="the image of helper containers")
-    parser.add_argument("--ulimits", type=parse_ulimits, default={"nofile": 20000, "nproc": 4096})
-    parser.add_argument("--archive-folder", type=Path, required=True, help="where deleted projects are archived")
-    parser.add_argument("--create-group", default=None, help="only this hub group's members create projects")
-    parser.add_argument("--max-projects-per-user", type=int, default=20)
-    parser.add_argument("--proxy-url", default=None, help="the hub's proxy, to reach collaboration servers")
-    parser.add_argument("--volume-size", type=parse_size, default=None, help="a project volume's cap, e.g. 20G")
-    parser.add_argument("--volume-images", type=Path, default=None, help="where capped volumes' images live")
-    return parser.parse_args(argv)
-
-
-def options_from(args: argparse.Namespace) -> Options:
-    return Options(
-        name_prefix=args.name_prefix,
-        image=args.image,
-        ulimits=args.ulimits,
-        archive_folder=args.archive_folder,
-        create_group=args.create_group or None,
-        max_projects_per_user=args.max_projects_per_user,
-        proxy_url=args.proxy_url,
-        volume_size=args.volume_size,
-        volume_images=args.volume_images,
-    )
-
-
-async def _serve(args: argparse.Namespace) -> None:
-    url = os.environ.get("STATCOMMONS_PROJECTS_DB")
-    if not url:
-        sys.exit("statcommons.projects: STATCOMMONS_PROJECTS_DB is not set: give the projects' database URL")
-    store = Store(url)
+async def _serve(options: Options, database: str) -> None:
+    store = Store(database)
     hub = Hub(os.environ.get("JUPYTERHUB_API_URL", "http://127.0.0.1:8081/hub/api"), os.environ["JUPYTERHUB_API_TOKEN"])
-    projects = Projects(store, hub, options_from(args))
+    projects = Projects(store, hub, options)
     prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/services/projects/")
     app = make_app(projects, prefix=prefix)
     enforcing = asyncio.ensure_future(_keep_in_step(projects, ENFORCE_EVERY))
@@ -127,7 +95,13 @@ async def _serve(args: argparse.Namespace) -> None:
     store.close()
 
 
-def main(argv: list[str] | None = None) -> None:
+def main() -> None:
+    """Start with the options of the settings file the hub names (``STATCOMMONS_SETTINGS``)."""
     enable_pretty_logging()
     logging.getLogger().setLevel(logging.INFO)
-    asyncio.run(_serve(_arguments(argv)))
+    env = dict(os.environ)
+    try:
+        loaded = settings.load()
+    except settings.SettingsError as e:
+        sys.exit(f"statcommons.projects: {e}")
+    asyncio.run(_serve(registration.options(loaded, env), registration.database(loaded, env)))

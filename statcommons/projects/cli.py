@@ -17,23 +17,11 @@ import docker
 
 from .. import settings
 from ..platform import engine
+from . import registration
 from .access import Caller
-from .core import Options, ProjectError, Projects
+from .core import ProjectError, Projects
 from .hub import Hub
 from .store import Store
-
-
-def options(loaded: dict) -> Options:
-    hub = loaded["hub"]
-    return Options(
-        name_prefix=loaded["servers"]["name_prefix"],
-        image=loaded["profiles"][loaded["default_profile"]]["image"],
-        ulimits=dict(loaded["engine"]["ulimits"]),
-        archive_folder=settings.projects_archive_folder(loaded),
-        create_group=loaded["projects"]["create_group"],
-        max_projects_per_user=loaded["projects"]["max_projects_per_user"],
-        proxy_url=f"{'https' if hub['ssl_cert'] else 'http'}://127.0.0.1:{hub['port']}{hub['base_url']}",
-    )
 
 
 def _fail(message: str, code: int = 1):
@@ -54,7 +42,9 @@ def _projects(loaded: dict) -> Projects:
     except engine.EngineError as e:
         _fail(str(e))
     client = docker.APIClient(base_url=eng.docker_host, timeout=120)
-    return Projects(Store(settings.projects_database_url(loaded)), Hub(api, token), options(loaded), engine=client)
+    env = dict(os.environ)
+    options = registration.options(loaded, env)
+    return Projects(Store(registration.database(loaded, env)), Hub(api, token), options, engine=client)
 
 
 def _show(project: dict) -> str:

@@ -15,7 +15,7 @@ import docker
 import pytest
 import requests
 
-from statcommons.hub.config import PROJECTS_SERVICE_SCOPES
+from statcommons.projects.registration import SERVICE_SCOPES as PROJECTS_SERVICE_SCOPES
 from statcommons.platform import names
 from statcommons.projects.collab import ProjectServers
 

@@ -6,7 +6,10 @@ import pytest
 from traitlets.config import Config
 
 from statcommons.hub import config
-from statcommons.settings import SettingsError, validate
+from statcommons.library import registration as library_registration
+from statcommons.projects import registration as projects_registration
+from statcommons.runner import registration as runner_registration
+from statcommons.settings import SettingsError, settings_path, validate
 
 # The projects service is on by default; tests of other services leave it out.
 NO_PROJECTS = {"projects": {"enabled": False}}
@@ -202,9 +205,12 @@ def test_library_service_is_hub_managed_on_its_port():
     [service] = c.JupyterHub.services
     assert service["name"] == "library"
     assert service["url"] == "http://127.0.0.2:9123"
-    assert service["command"][:3] == [sys.executable, "-m", "statcommons.library.service"]
-    assert "--search=database" in service["command"]
-    assert service["environment"]["STATCOMMONS_LIBRARY_DB"].startswith("sqlite:///")
+    # The service reads the settings file itself: its command carries no option.
+    assert service["command"] == [sys.executable, "-m", "statcommons.library.service"]
+    assert service["environment"] == {"STATCOMMONS_SETTINGS": str(settings_path({}).resolve())}
+    options = library_registration.options(validate({"library": {"search": "database"}}), {})
+    assert options.search == "database" and options.database.startswith("sqlite:///")
+    assert options.max_notebook_size == 5 * 1024**2 and options.hub_url == "http://127.0.0.1:8000/"
     assert set(c.JupyterHub.custom_scopes) == {
         "custom:library:read",
         "custom:library:submit",
@@ -219,7 +225,8 @@ def test_library_database_password_stays_out_of_the_command_line():
     c = _library_config(env={"STATCOMMONS_LIBRARY_DB": url, "PGSSLMODE": "require"})
     [service] = c.JupyterHub.services
     assert not any("s3cret" in part for part in service["command"])
-    assert service["environment"] == {"STATCOMMONS_LIBRARY_DB": url, "PGSSLMODE": "require"}
+    assert service["environment"]["STATCOMMONS_LIBRARY_DB"] == url and service["environment"]["PGSSLMODE"] == "require"
+    assert library_registration.options(validate({}), {"STATCOMMONS_LIBRARY_DB": url}).database == url
 
 
 def test_library_roles_users_read_and_submit_curators_review():
@@ -252,24 +259,19 @@ def test_runner_is_hub_managed_with_the_engine_and_the_settings():
     c = _runner_config({**settings, "servers": {"name_prefix": "sc"}}, env={"DOCKER_HOST": "unix:///e.sock"})
     service = {s["name"]: s for s in c.JupyterHub.services}["runner"]
     assert service["url"] == "http://127.0.0.2:9124"
-    assert service["command"][:3] == [sys.executable, "-m", "statcommons.runner"]
-    for option in (
-        "--concurrency=3",
-        "--time-limit=60",
-        "--mem-limit=1G",
-        "--name-prefix=sc",
-        "--network=slirp4netns:allow_host_loopback=true,cidr=100.64.7.0/24",
-    ):
-        assert option in service["command"]
-    assert "--library-url=http://127.0.0.2:8082/services/library/" in service["command"]
-    for option in ("--cpu-limit=1", "--max-active-per-user=20", "--min-schedule-interval=3600", "--keep-days=90"):
-        assert option in service["command"]
-    assert service["environment"] == {"DOCKER_HOST": "unix:///e.sock"}
-    unlimited = _runner_config(
-        {"runner": {"cpu_limit": None, "keep_days": 0, "max_active_per_user": 3, "min_schedule_interval": 60}}
-    )
-    command = {s["name"]: s for s in unlimited.JupyterHub.services}["runner"]["command"]
-    assert {"--cpu-limit=0", "--keep-days=0", "--max-active-per-user=3", "--min-schedule-interval=60"} <= set(command)
+    assert service["command"] == [sys.executable, "-m", "statcommons.runner"]
+    assert service["environment"]["DOCKER_HOST"] == "unix:///e.sock"
+    options = runner_registration.options(validate({**settings, "servers": {"name_prefix": "sc"}}), {})
+    assert (options.concurrency, options.limits.time_limit, options.limits.mem_limit) == (3, 60, 1024**3)
+    assert options.run.name_prefix == "sc"
+    assert options.run.network == "slirp4netns:allow_host_loopback=true,cidr=100.64.7.0/24"
+    assert options.library_url == "http://127.0.0.2:8082/services/library/"
+    assert (options.run.cpu_limit, options.limits.max_active_per_user, options.keep_days) == (1, 20, 90)
+    assert options.limits.min_schedule_interval == 3600
+    limits = {"cpu_limit": None, "keep_days": 0, "max_active_per_user": 3, "min_schedule_interval": 60}
+    unlimited = runner_registration.options(validate({"runner": limits}), {})
+    assert (unlimited.run.cpu_limit, unlimited.keep_days, unlimited.limits.max_active_per_user) == (None, 0, 3)
+    assert unlimited.limits.min_schedule_interval == 60
     assert {"custom:runner:run", "custom:runner:admin", "custom:library:runs"} <= set(c.JupyterHub.custom_scopes)
 
 
@@ -293,8 +295,7 @@ def test_runner_roles_users_run_curators_see_all_service_least_privilege():
 
 def test_runner_without_the_library_has_no_library_role():
     c = _runner_config({"library": {"enabled": False}})
-    [service] = c.JupyterHub.services
-    assert not any(part.startswith("--library-url") for part in service["command"])
+    assert runner_registration.options(validate({"library": {"enabled": False}}), {}).library_url is None
     roles = {role["name"]: role for role in c.JupyterHub.load_roles}
     assert "runner" not in roles
     assert roles["user"]["scopes"] == ["self", "access:services!service=runner", "custom:runner:run"]
@@ -303,7 +304,7 @@ def test_runner_without_the_library_has_no_library_role():
 
 def test_server_token_reaches_the_services_on_the_users_behalf():
     c = Config()
-    config.update_server_token(c, validate({}))
+    config.update_server_token(c, validate({}), {})
     scopes = c.Spawner.server_token_scopes
     assert {"users:activity!user", "access:servers!server"} <= set(scopes)
     assert {"access:services!service=library", "custom:library:read", "custom:library:submit"} <= set(scopes)
@@ -314,7 +315,7 @@ def test_server_token_reaches_the_services_on_the_users_behalf():
 def test_server_token_without_services_keeps_the_hub_default():
     c = Config()
     config.update_server_token(
-        c, validate({"library": {"enabled": False}, "runner": {"enabled": False}, **NO_PROJECTS})
+        c, validate({"library": {"enabled": False}, "runner": {"enabled": False}, **NO_PROJECTS}), {}
     )
     assert c.Spawner.server_token_scopes == ["users:activity!user", "access:servers!server"]
 
@@ -337,20 +338,16 @@ def test_projects_service_is_hub_managed_with_the_engine_and_its_settings(tmp_pa
     c = _projects_config(settings, env={"DOCKER_HOST": "unix:///e.sock", "SECRET": "x"})
     service = {s["name"]: s for s in c.JupyterHub.services}["projects"]
     assert service["url"] == "http://127.0.0.2:9125"
-    assert service["command"][:3] == [sys.executable, "-m", "statcommons.projects"]
-    for option in (
-        "--name-prefix=sc",
-        "--create-group=teams",
-        "--max-projects-per-user=3",
-        f"--archive-folder={tmp_path / 'projects' / 'archive'}",
-        "--image=statcommons/lab:latest",
-        "--proxy-url=http://127.0.0.1:8000/",
-    ):
-        assert option in service["command"]
+    assert service["command"] == [sys.executable, "-m", "statcommons.projects"]
     assert service["environment"] == {
+        "STATCOMMONS_SETTINGS": str(settings_path({}).resolve()),
         "DOCKER_HOST": "unix:///e.sock",
-        "STATCOMMONS_PROJECTS_DB": f"sqlite:///{tmp_path / 'projects.sqlite'}",
     }
+    options = projects_registration.options(validate(settings), {})
+    assert (options.name_prefix, options.create_group, options.max_projects_per_user) == ("sc", "teams", 3)
+    assert options.archive_folder == tmp_path / "projects" / "archive"
+    assert (options.image, options.proxy_url) == ("statcommons/lab:latest", "http://127.0.0.1:8000/")
+    assert projects_registration.database(validate(settings), {}) == f"sqlite:///{tmp_path / 'projects.sqlite'}"
     assert service["oauth_no_confirm"] is True
     assert {"custom:projects:use", "custom:projects:admin"} <= set(c.JupyterHub.custom_scopes)
 
@@ -385,7 +382,7 @@ def test_projects_roles_users_use_admins_administer_service_manages_groups():
         "access:servers",
         "shares",
     }
-    assert set(service_role["scopes"]) == set(config.PROJECTS_SERVICE_SCOPES)
+    assert set(service_role["scopes"]) == set(projects_registration.SERVICE_SCOPES)
     assert "admin" not in service_role["scopes"]
 
 
@@ -402,7 +399,7 @@ def test_projects_off_means_no_service_no_scope_no_nav_entry():
 
 def test_server_token_lists_the_callers_projects():
     c = Config()
-    config.update_server_token(c, validate({}))
+    config.update_server_token(c, validate({}), {})
     assert {"access:services!service=projects", "custom:projects:use"} <= set(c.Spawner.server_token_scopes)
     assert "custom:projects:admin" not in c.Spawner.server_token_scopes
 

@@ -1,15 +1,14 @@
 """The library service's tornado application and its start.
 
-The hub starts it (``python -m statcommons.library.service``, see
-:func:`statcommons.hub.config.update_services`) with the catalogue's database in
-``STATCOMMONS_LIBRARY_DB`` and the rest as options. It serves the API and the web pages
+The hub starts it (``python -m statcommons.library.service``, as
+:mod:`statcommons.library.registration` registers it); it reads its options from the settings
+file the hub names in ``STATCOMMONS_SETTINGS``. It serves the API and the web pages
 under ``JUPYTERHUB_SERVICE_PREFIX`` at once, and meanwhile loads the curated folder into
 the database (idempotent) and builds the in-memory search index (:class:`WarmUp`).
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import logging
 import os
@@ -26,8 +25,10 @@ from jupyterhub.utils import url_path_join
 from tornado import web
 from tornado.log import enable_pretty_logging
 
+from ... import settings
 from ...kit.web import NotFoundHandler, OAuthCallbackHandler, serve, service_hub_auth
-from ...platform.units import parse_size
+from .. import registration
+from ..registration import Options
 from ..store import Store
 from . import api
 from .attachments import Attachments
@@ -211,35 +212,22 @@ def make_app(
     )
 
 
-def _arguments(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m statcommons.library.service", description=__doc__)
-    parser.add_argument("--folder", type=Path, help="the curated items to load at start")
-    parser.add_argument("--search", choices=("memory", "database"), default="memory")
-    parser.add_argument("--max-notebook-size", default="5M", help="the largest notebook a submission carries")
-    parser.add_argument("--max-video-size", default="500M", help="the largest video file the library stores")
-    parser.add_argument("--hub-url", default="http://127.0.0.1:8000/", help="the hub's public URL, for links")
-    return parser.parse_args(argv)
-
-
-async def _serve(args: argparse.Namespace) -> int:
-    url = os.environ.get("STATCOMMONS_LIBRARY_DB")
-    if not url:
-        sys.exit("statcommons.library.service: STATCOMMONS_LIBRARY_DB is not set: give the catalogue's database URL")
-    store = Store(url, search=args.search)
+async def _serve(options: Options) -> int:
+    store = Store(options.database, search=options.search)
     if store.migrated:
         log.info("library database schema: %s", ", ".join(store.migrated))
-    warm_up = WarmUp(store, args.folder)
+    warm_up = WarmUp(store, options.folder)
     prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/services/library/")
     app = make_app(
         store,
         prefix=prefix,
-        hub_url=args.hub_url,
-        max_notebook_size=parse_size(args.max_notebook_size),
-        max_video_size=parse_size(args.max_video_size),
+        hub_url=options.hub_url,
+        max_notebook_size=options.max_notebook_size,
+        max_video_size=options.max_video_size,
         warm_up=warm_up,
     )
     # Handlers stream bodies and set their own limit; this one only bounds what tornado accepts at all.
-    max_body_size = max(1024**3, 2 * parse_size(args.max_video_size))
+    max_body_size = max(1024**3, 2 * options.max_video_size)
     # Starts once serve() listens and waits: the hub gets its answer before the folder and the index.
     warming = asyncio.ensure_future(warm_up.run())
     await serve(app, default_url="http://127.0.0.1:8082", prefix=prefix, max_body_size=max_body_size, log=log)
@@ -249,7 +237,12 @@ async def _serve(args: argparse.Namespace) -> int:
     return 1 if warm_up.failed else 0
 
 
-def main(argv: list[str] | None = None) -> None:
+def main() -> None:
+    """Start with the options of the settings file the hub names (``STATCOMMONS_SETTINGS``)."""
     enable_pretty_logging()
     logging.getLogger().setLevel(logging.INFO)
-    sys.exit(asyncio.run(_serve(_arguments(argv))))
+    try:
+        options = registration.options(settings.load(), dict(os.environ))
+    except settings.SettingsError as e:
+        sys.exit(f"statcommons.library.service: {e}")
+    sys.exit(asyncio.run(_serve(options)))
