@@ -88,7 +88,16 @@ def _lock(connection: sa.Connection, schema: Schema) -> None:
         connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
-def upgrade(engine: sa.Engine, schema: Schema) -> list[str]:
+def is_current(db: sa.Engine, schema: Schema) -> bool:
+    """Whether the database is at the newest revision, so that :func:`upgrade` would change nothing.
+
+    A database without the service's tables is not: :func:`upgrade` makes them.
+    """
+    with db.connect() as connection:
+        return revision(connection, schema) == head(schema)
+
+
+def upgrade(db: sa.Engine, schema: Schema) -> list[str]:
     """Bring the database to the newest revision; returns what was done, such as ``["stamp 0001", "0002"]``.
 
     A new database gets the models' tables and ``["create"]``; a database already at the newest
@@ -97,7 +106,7 @@ def upgrade(engine: sa.Engine, schema: Schema) -> list[str]:
     """
     scripts = _scripts(schema.scripts)
     done: list[str] = []
-    with engine.connect() as connection, connection.begin():
+    with db.connect() as connection, connection.begin():
         _lock(connection, schema)
         context = MigrationContext.configure(connection, opts={"version_table": schema.version_table})
         current = context.get_current_revision()

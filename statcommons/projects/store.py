@@ -9,6 +9,10 @@ SQLite by default (in the state folder), PostgreSQL works the same.
 Notices are messages for one person that the service could not tell them at the time (their
 server was restarted without a project's folder, say); the Projects page and JupyterLab show
 them until they are dismissed.
+
+The tables are those of :data:`metadata`; their history is the Alembic revisions of
+:mod:`statcommons.projects.migrations`, applied when the store opens its database (version in
+``projects_alembic_version``).
 """
 
 from __future__ import annotations
@@ -18,6 +22,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.pool import StaticPool
+
+from ..kit import migrations as dbschema
+from . import migrations
 
 metadata = sa.MetaData()
 
@@ -51,6 +58,14 @@ notices = sa.Table(
     sa.Column("created", sa.DateTime(timezone=True), nullable=False),
 )
 
+SCHEMA = dbschema.Schema(
+    metadata=metadata,
+    scripts=migrations.FOLDER,
+    version_table="projects_alembic_version",
+    baseline="0001_baseline",
+    marker="projects",
+)
+
 
 def now() -> datetime:
     return datetime.now(UTC)
@@ -65,17 +80,21 @@ def iso(moment: datetime | None) -> str | None:
 
 
 class Store:
-    """Projects and their owners; every method is one short transaction."""
+    """Projects, their owners and notices; every method is one short transaction.
+
+    Opening it makes the tables of a new database, or brings an older one to the newest revision.
+    """
 
     def __init__(self, url: str):
         options: dict[str, Any] = {}
         if url.startswith("sqlite") and ":memory:" in url:
             options = {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
-        self.engine = sa.create_engine(url, **options)
-        metadata.create_all(self.engine)
+        self.db = sa.create_engine(url, **options)
+        # What was done, for the service's log: ["create"], ["stamp 0001_baseline", "0002_notices"], [].
+        self.migrated = dbschema.upgrade(self.db, SCHEMA)
 
     def close(self) -> None:
-        self.engine.dispose()
+        self.db.dispose()
 
     def _row(self, conn, row) -> dict:
         names = conn.execute(sa.select(owners.c.username).where(owners.c.project_id == row.id)).scalars()
@@ -93,34 +112,34 @@ class Store:
 
     def get(self, name: str) -> dict | None:
         """The live project of that name."""
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             row = conn.execute(
                 sa.select(projects).where(projects.c.name == name, projects.c.archived.is_(None))
             ).first()
             return self._row(conn, row) if row else None
 
     def live(self) -> list[dict]:
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             rows = conn.execute(
                 sa.select(projects).where(projects.c.archived.is_(None)).order_by(projects.c.name)
             ).all()
             return [self._row(conn, row) for row in rows]
 
     def archived(self) -> list[dict]:
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             rows = conn.execute(
                 sa.select(projects).where(projects.c.archived.is_not(None)).order_by(projects.c.archived)
             ).all()
             return [self._row(conn, row) for row in rows]
 
     def by_archive(self, archive: str) -> dict | None:
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             row = conn.execute(sa.select(projects).where(projects.c.archive == archive)).first()
             return self._row(conn, row) if row else None
 
     def owned_by(self, username: str) -> int:
         """How many live projects ``username`` owns."""
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             query = (
                 sa.select(sa.func.count())
                 .select_from(owners.join(projects, owners.c.project_id == projects.c.id))
@@ -129,7 +148,7 @@ class Store:
             return conn.execute(query).scalar_one()
 
     def add(self, name: str, title: str, description: str, created_by: str, owner_names: list[str]) -> dict:
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             project_id = conn.execute(
                 projects.insert().values(
                     name=name, title=title, description=description, created=now(), created_by=created_by
@@ -141,16 +160,16 @@ class Store:
 
     def forget(self, project_id: int) -> None:
         """Remove a row entirely (a creation that failed half way)."""
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             conn.execute(owners.delete().where(owners.c.project_id == project_id))
             conn.execute(projects.delete().where(projects.c.id == project_id))
 
     def update(self, project_id: int, **fields) -> None:
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             conn.execute(projects.update().where(projects.c.id == project_id).values(**fields))
 
     def set_owner(self, project_id: int, username: str, owner: bool) -> None:
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             conn.execute(owners.delete().where(owners.c.project_id == project_id, owners.c.username == username))
             if owner:
                 conn.execute(owners.insert().values(project_id=project_id, username=username))
@@ -160,7 +179,7 @@ class Store:
 
     # --- notices -----------------------------------------------------------------
     def add_notice(self, username: str, project: str, message: str) -> dict:
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             notice_id = conn.execute(
                 notices.insert().values(username=username, project=project, message=message, created=now())
             ).inserted_primary_key[0]
@@ -168,7 +187,7 @@ class Store:
 
     def notices(self, username: str) -> list[dict]:
         """``username``'s notices, oldest first."""
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             rows = conn.execute(
                 sa.select(notices).where(notices.c.username == username).order_by(notices.c.id)
             ).all()
@@ -176,6 +195,6 @@ class Store:
 
     def dismiss(self, username: str, notice_id: int) -> bool:
         """Remove one of ``username``'s notices; False when they have none of that id."""
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             done = conn.execute(notices.delete().where(notices.c.id == notice_id, notices.c.username == username))
         return done.rowcount > 0

@@ -5,6 +5,10 @@ A run is written before anything happens to it (``queued``) and changed at each 
 start every run it had: :meth:`Store.recover` marks the ones it left running ``interrupted``
 and queues one retry of each (a new record whose ``retry_of`` names it). The executed
 notebooks are files under the state folder; the record names them.
+
+The tables are the models of :class:`Base`; their history is the Alembic revisions of
+:mod:`statcommons.runner.migrations`, applied when the store opens its database (version in
+``runner_alembic_version``).
 """
 
 from __future__ import annotations
@@ -16,6 +20,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.pool import StaticPool
+
+from ..kit import migrations as dbschema
+from . import migrations
 
 STATUSES = ("queued", "running", "succeeded", "failed", "timeout", "interrupted", "cancelled")
 ACTIVE = ("queued", "running")
@@ -93,6 +100,15 @@ class Schedule(Base):
     last_run: Mapped[int | None] = mapped_column(sa.Integer)
 
 
+SCHEMA = dbschema.Schema(
+    metadata=Base.metadata,
+    scripts=migrations.FOLDER,
+    version_table="runner_alembic_version",
+    baseline="0001_baseline",
+    marker="runner_runs",
+)
+
+
 def run_json(run: Run, prefix: str = "") -> dict[str, Any]:
     """A run as the API gives it."""
     return {
@@ -133,34 +149,38 @@ def schedule_json(schedule: Schedule) -> dict[str, Any]:
 
 
 class Store:
-    """Runs and schedules in one database; every method is one short transaction."""
+    """Runs and schedules in one database; every method is one short transaction.
+
+    Opening it makes the tables of a new database, or brings an older one to the newest revision.
+    """
 
     def __init__(self, url: str):
         options: dict[str, Any] = {}
         if url.startswith("sqlite") and ":memory:" in url:
             options = {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
-        self.engine = sa.create_engine(url, **options)
-        Base.metadata.create_all(self.engine)
+        self.db = sa.create_engine(url, **options)
+        # What was done, for the service's log: ["create"], ["stamp 0001_baseline"], [].
+        self.migrated = dbschema.upgrade(self.db, SCHEMA)
 
     def close(self) -> None:
-        self.engine.dispose()
+        self.db.dispose()
 
     # Runs
 
     def add_run(self, **fields) -> Run:
-        with Session(self.engine, expire_on_commit=False) as session:
+        with Session(self.db, expire_on_commit=False) as session:
             run = Run(status="queued", created=now(), **fields)
             session.add(run)
             session.commit()
             return run
 
     def run(self, run_id: int) -> Run | None:
-        with Session(self.engine, expire_on_commit=False) as session:
+        with Session(self.db, expire_on_commit=False) as session:
             return session.get(Run, run_id)
 
     def update_run(self, run_id: int, only_if: Iterable[str] | None = None, **fields) -> Run | None:
         """Change a run; with ``only_if``, only while its status is one of those (None otherwise)."""
-        with Session(self.engine, expire_on_commit=False) as session:
+        with Session(self.db, expire_on_commit=False) as session:
             query = sa.update(Run).where(Run.id == run_id)
             if only_if is not None:
                 query = query.where(Run.status.in_(tuple(only_if)))
@@ -185,7 +205,7 @@ class Store:
             query = query.where(Run.item == item)
         if status:
             query = query.where(Run.status.in_(tuple(status)))
-        with Session(self.engine, expire_on_commit=False) as session:
+        with Session(self.db, expire_on_commit=False) as session:
             total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
             rows = session.scalars(query.order_by(Run.id.desc()).limit(limit).offset(offset)).all()
             return list(rows), total
@@ -193,19 +213,19 @@ class Store:
     def finished_before(self, moment: datetime, run_ids: Iterable[int]) -> list[int]:
         """Those of ``run_ids`` that ended before ``moment``."""
         query = sa.select(Run.id).where(Run.id.in_(list(run_ids)), Run.finished < moment, Run.status.notin_(ACTIVE))
-        with Session(self.engine) as session:
+        with Session(self.db) as session:
             return list(session.scalars(query))
 
     def waiting(self) -> list[tuple[int, str]]:
         """(id, user) of the runs waiting to start, oldest first: what the queue chooses from."""
         query = sa.select(Run.id, Run.user).where(Run.status == "queued").order_by(Run.id)
-        with Session(self.engine) as session:
+        with Session(self.db) as session:
             return [(run_id, user) for run_id, user in session.execute(query)]
 
     def last_started(self) -> dict[str, datetime]:
         """When each user's latest run started: the queue's memory of turns, at the runner's start."""
         query = sa.select(Run.user, sa.func.max(Run.started)).where(Run.started.is_not(None)).group_by(Run.user)
-        with Session(self.engine) as session:
+        with Session(self.db) as session:
             return {user: moment for user, moment in session.execute(query)}
 
     def failing(self, user: str | None = None) -> list[Run]:
@@ -218,7 +238,7 @@ class Store:
         query = sa.select(Run).where(Run.id.in_(latest), Run.status.in_(FAILING))
         if user is not None:
             query = query.where(Run.user == user)
-        with Session(self.engine, expire_on_commit=False) as session:
+        with Session(self.db, expire_on_commit=False) as session:
             return list(session.scalars(query.order_by(Run.item)))
 
     def recover(self, reason: str) -> list[tuple[Run, Run | None]]:
@@ -228,7 +248,7 @@ class Store:
         """
         moment = now()
         done = []
-        with Session(self.engine, expire_on_commit=False) as session:
+        with Session(self.db, expire_on_commit=False) as session:
             for run in session.scalars(sa.select(Run).where(Run.status == "running").order_by(Run.id)):
                 run.status = "interrupted"
                 run.finished = moment
@@ -255,47 +275,47 @@ class Store:
     # Schedules
 
     def add_schedule(self, **fields) -> Schedule:
-        with Session(self.engine, expire_on_commit=False) as session:
+        with Session(self.db, expire_on_commit=False) as session:
             schedule = Schedule(created=now(), **fields)
             session.add(schedule)
             session.commit()
             return schedule
 
     def schedule(self, schedule_id: int) -> Schedule | None:
-        with Session(self.engine, expire_on_commit=False) as session:
+        with Session(self.db, expire_on_commit=False) as session:
             return session.get(Schedule, schedule_id)
 
     def schedules(self, user: str | None = None) -> list[Schedule]:
         query = sa.select(Schedule).order_by(Schedule.id)
         if user is not None:
             query = query.where(Schedule.user == user)
-        with Session(self.engine, expire_on_commit=False) as session:
+        with Session(self.db, expire_on_commit=False) as session:
             return list(session.scalars(query))
 
     def delete_schedule(self, schedule_id: int) -> None:
-        with Session(self.engine) as session:
+        with Session(self.db) as session:
             session.execute(sa.delete(Schedule).where(Schedule.id == schedule_id))
             session.commit()
 
     def due(self, moment: datetime) -> list[Schedule]:
-        with Session(self.engine, expire_on_commit=False) as session:
+        with Session(self.db, expire_on_commit=False) as session:
             query = sa.select(Schedule).where(Schedule.next_run <= moment).order_by(Schedule.next_run)
             return list(session.scalars(query))
 
     def next_due(self) -> datetime | None:
-        with Session(self.engine) as session:
+        with Session(self.db) as session:
             return session.scalar(sa.select(sa.func.min(Schedule.next_run)))
 
     def schedule_fired(self, schedule_id: int, next_run: datetime, run_id: int | None) -> None:
         values: dict[str, Any] = {"next_run": next_run}
         if run_id is not None:
             values["last_run"] = run_id
-        with Session(self.engine) as session:
+        with Session(self.db) as session:
             session.execute(sa.update(Schedule).where(Schedule.id == schedule_id).values(**values))
             session.commit()
 
     def schedule_busy(self, schedule_id: int) -> bool:
         """Whether a run of this schedule is still queued or running."""
-        with Session(self.engine) as session:
+        with Session(self.db) as session:
             query = sa.select(Run.id).where(Run.schedule == schedule_id, Run.status.in_(ACTIVE)).limit(1)
             return session.scalar(query) is not None

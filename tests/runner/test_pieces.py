@@ -6,6 +6,7 @@ The store's tests run on SQLite and on a real PostgreSQL server (the library tes
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import io
 import itertools
 import json
@@ -15,10 +16,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from statcommons.runner import api
+from statcommons.runner import api, registration
 from statcommons.runner.executor import (
     Executor,
-    Options,
     Outcome,
     SourceError,
     failing_cell,
@@ -26,12 +26,23 @@ from statcommons.runner.executor import (
     plan,
     read_output,
 )
-from statcommons.runner.runs import Limits, Runner, next_run
+from statcommons.runner.runs import Runner, next_run
 from statcommons.runner.scheduler import cron_problem, interval_problem, next_time, shortest_gap
 from statcommons.runner.store import Store
+from statcommons.settings import validate
 
 from .. import pgserver
 from ..library.conftest import postgres_server  # noqa: F401  (a fixture, shared)
+
+
+def run_options(**changes):
+    """A run's options as the default settings make them, with ``changes``."""
+    return dataclasses.replace(registration.options(validate({}), {}).run, **changes)
+
+
+def limits(**changes):
+    """A run's limits as the default settings make them, with ``changes``."""
+    return dataclasses.replace(registration.options(validate({}), {}).limits, **changes)
 
 MB = 1024**2
 
@@ -123,7 +134,7 @@ def test_plans_mount_only_what_a_run_may_see(tmp_path):
     shared = tmp_path / "shared-notebooks"
     (shared / "a").mkdir(parents=True)
     (shared / "a" / "n.ipynb").write_text("{}")
-    options = Options(image="img", name_prefix="sc", shared_notebooks=shared, datasets=tmp_path / "none")
+    options = run_options(image="img", name_prefix="sc", shared_notebooks=shared, datasets=tmp_path / "none")
 
     class Run:
         user, item, path, parameters, source, time_limit = "ana", None, "work/n.ipynb", {"x": 1}, None, 60
@@ -266,7 +277,7 @@ def store(request, tmp_path):
         conn.execute(f"CREATE SCHEMA {schema}")
     store = Store(pgserver.url(server, schema))
     yield store
-    store.engine.dispose()
+    store.close()
     with pgserver.connect(server, autocommit=True) as conn:
         conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
@@ -320,10 +331,10 @@ def test_files_of_old_runs_are_removed_and_their_records_kept(store, tmp_path):
     from datetime import timedelta
 
     from statcommons.runner.executor import Executor
-    from statcommons.runner.runs import Limits, Runner
+    from statcommons.runner.runs import Runner
 
-    executor = Executor(None, Options(image="img", name_prefix="t"), tmp_path, threads=1)  # no engine needed
-    runner = Runner(store, executor, Limits(image="img", time_limit=10, mem_limit=MB * 100), 1, None)
+    executor = Executor(None, run_options(image="img", name_prefix="t"), tmp_path, threads=1)  # no engine needed
+    runner = Runner(store, executor, limits(image="img", time_limit=10, mem_limit=MB * 100), 1, None)
     common = {"user": "ana", "path": "n.ipynb", "image": "img", "time_limit": 10, "mem_limit": MB * 100}
     moment = datetime.now(UTC)
     old, recent, running = (store.add_run(**common) for _ in range(3))
@@ -344,7 +355,7 @@ class _NoEngine(Executor):
     """The runner's executor without an engine: a run 'executes' by recording that it started."""
 
     def __init__(self, workdir):
-        super().__init__(None, Options(image="img", name_prefix="t"), workdir, threads=2)
+        super().__init__(None, run_options(image="img", name_prefix="t"), workdir, threads=2)
         self.started: list[int] = []
 
     def leftovers(self) -> list[str]:
@@ -369,7 +380,7 @@ async def _until(check, timeout: float = 10) -> None:
 
 def test_the_runner_starts_another_persons_first_run_second(store, tmp_path):
     """One slot, no engine: Ana queues four runs, then Bob one; Bob's starts right after Ana's first."""
-    limits = Limits(image="img", time_limit=10, mem_limit=MB * 100)
+    limits = limits(image="img", time_limit=10, mem_limit=MB * 100)
 
     async def scenario():
         executor = _NoEngine(tmp_path)
@@ -411,7 +422,7 @@ def test_the_runner_starts_another_persons_first_run_second(store, tmp_path):
 def test_two_workers_never_claim_the_same_run(store, tmp_path):
     async def scenario():
         executor = _NoEngine(tmp_path)
-        runner = Runner(store, executor, Limits(image="img", time_limit=10, mem_limit=MB * 100), 3, None)
+        runner = Runner(store, executor, limits(image="img", time_limit=10, mem_limit=MB * 100), 3, None)
         await runner.start()
         ids = [runner.submit(user, path="n.ipynb").id for user in ("ana", "bob") * 10]
         await _until(lambda: store.runs(status=["succeeded"])[1] == 20)
