@@ -69,18 +69,19 @@ def _field_error(status: int, path: str, message: str) -> ProjectError:
 
 @dataclass(frozen=True)
 class Options:
-    """The settings the service works with (from ``projects.*``, ``servers.*``, ``engine.*``)."""
+    """The settings the service works with, made by :func:`statcommons.projects.registration.options`
+    from ``projects.*``, ``servers.*`` and ``engine.*`` (their defaults are the settings schema's)."""
 
-    name_prefix: str = "statcommons"
-    image: str = "statcommons/lab:latest"
-    ulimits: dict | None = None
-    archive_folder: Path = Path("var/projects/archive")
-    create_group: str | None = None
-    max_projects_per_user: int = 20
-    proxy_url: str | None = None
+    name_prefix: str
+    image: str
+    ulimits: dict
+    archive_folder: Path
+    create_group: str | None
+    max_projects_per_user: int
+    proxy_url: str | None
     #: A project volume's size cap in bytes (None: none) and where capped volumes' images live.
-    volume_size: int | None = None
-    volume_images: Path | None = None
+    volume_size: int | None
+    volume_images: Path | None
 
 
 class Projects:
@@ -121,7 +122,7 @@ class Projects:
 
     @property
     def _helper_options(self) -> dict:
-        return {"image": self.options.image, "ulimits": self.options.ulimits or {"nofile": 20000, "nproc": 4096}}
+        return {"image": self.options.image, "ulimits": self.options.ulimits}
 
     # --- the hub ----------------------------------------------------------------
     async def _hub(self, method: str, *args):

@@ -67,18 +67,19 @@ class SourceError(Exception):
 
 @dataclass(frozen=True)
 class Options:
-    """What every run container gets, from the settings."""
+    """What every run container gets, made by :func:`statcommons.runner.registration.options` from the
+    settings (their defaults are the settings schema's)."""
 
     image: str
     name_prefix: str
-    network: str = "host"
-    ulimits: dict = field(default_factory=lambda: {"nofile": 20000, "nproc": 4096})
-    shared_notebooks: Path | None = None
-    datasets: Path | None = None
-    cpu_limit: float | None = 1.0  # cores; None leaves a run all of the machine's
-    pids_limit: int | None = 1024  # processes and threads of a run (a cgroup limit of its own)
-    tmp_size: int = 1024**3  # each in-memory folder: /tmp, /var/tmp, and the home of a run without one
-    volume_images: Path | None = None  # where a run's capped output volume keeps its image (Podman)
+    network: str
+    ulimits: dict
+    shared_notebooks: Path | None
+    datasets: Path | None
+    cpu_limit: float | None  # cores; None leaves a run all of the machine's
+    pids_limit: int | None  # processes and threads of a run (a cgroup limit of its own)
+    tmp_size: int  # each in-memory folder: /tmp, /var/tmp, and the home of a run without one
+    volume_images: Path | None  # where a run's capped output volume keeps its image (Podman)
 
 
 @dataclass

@@ -40,8 +40,8 @@ class Limits:
     image: str
     time_limit: int
     mem_limit: int
-    max_active_per_user: int = 20  # queued or running runs of one user
-    min_schedule_interval: int = 3600  # seconds: the shortest gap allowed between the times of a new schedule
+    max_active_per_user: int  # queued or running runs of one user
+    min_schedule_interval: int  # seconds: the shortest gap allowed between the times of a new schedule
 
 
 def next_run(waiting: Iterable[tuple[int, str]], last_turns: Mapping[str, datetime]) -> int | None:

@@ -8,10 +8,12 @@ import sys
 import docker
 import pytest
 
+from statcommons.projects import registration
 from statcommons.projects.access import Caller
-from statcommons.projects.core import Options, ProjectError, Projects
+from statcommons.projects.core import ProjectError, Projects
 from statcommons.projects.hub import Hub
 from statcommons.projects.store import Store
+from statcommons.settings import validate
 
 from ..hubtools import free_port
 
@@ -22,7 +24,8 @@ ANA = Caller("ana", scopes=frozenset({"custom:projects:use"}))
 def projects(tmp_path):
     hub = Hub(f"http://127.0.0.1:{free_port()}/hub/api", "not-a-token", timeout=5)
     engine = docker.APIClient(base_url=f"unix://{tmp_path / 'no-engine.sock'}", version="1.41", timeout=5)
-    projects = Projects(Store(f"sqlite:///{tmp_path / 'projects.sqlite'}"), hub, Options(), engine=engine)
+    options = registration.options(validate({}), {})
+    projects = Projects(Store(f"sqlite:///{tmp_path / 'projects.sqlite'}"), hub, options, engine=engine)
     yield projects
     projects.store.close()
 

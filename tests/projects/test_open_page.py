@@ -20,8 +20,10 @@ from tornado.httpserver import HTTPServer
 from tornado.web import create_signed_value
 
 from statcommons.projects import app as projects_app
+from statcommons.projects import registration
 from statcommons.projects.access import USE
-from statcommons.projects.core import Options, ProjectError
+from statcommons.projects.core import ProjectError
+from statcommons.settings import validate
 
 from ..hubtools import free_port
 
@@ -47,7 +49,7 @@ class StandInHubOAuth(HubOAuth):
 class StandInProjects:
     """ana is a member of survey; carol of nothing. Records the starts."""
 
-    options = Options()
+    options = registration.options(validate({}), {})
 
     def __init__(self, running: bool = False, start_error: ProjectError | None = None):
         self.running = running

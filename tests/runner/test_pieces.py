@@ -40,7 +40,7 @@ def run_options(**changes):
     return dataclasses.replace(registration.options(validate({}), {}).run, **changes)
 
 
-def limits(**changes):
+def run_limits(**changes):
     """A run's limits as the default settings make them, with ``changes``."""
     return dataclasses.replace(registration.options(validate({}), {}).limits, **changes)
 
@@ -334,7 +334,7 @@ def test_files_of_old_runs_are_removed_and_their_records_kept(store, tmp_path):
     from statcommons.runner.runs import Runner
 
     executor = Executor(None, run_options(image="img", name_prefix="t"), tmp_path, threads=1)  # no engine needed
-    runner = Runner(store, executor, limits(image="img", time_limit=10, mem_limit=MB * 100), 1, None)
+    runner = Runner(store, executor, run_limits(image="img", time_limit=10, mem_limit=MB * 100), 1, None)
     common = {"user": "ana", "path": "n.ipynb", "image": "img", "time_limit": 10, "mem_limit": MB * 100}
     moment = datetime.now(UTC)
     old, recent, running = (store.add_run(**common) for _ in range(3))
@@ -380,7 +380,7 @@ async def _until(check, timeout: float = 10) -> None:
 
 def test_the_runner_starts_another_persons_first_run_second(store, tmp_path):
     """One slot, no engine: Ana queues four runs, then Bob one; Bob's starts right after Ana's first."""
-    limits = limits(image="img", time_limit=10, mem_limit=MB * 100)
+    limits = run_limits(image="img", time_limit=10, mem_limit=MB * 100)
 
     async def scenario():
         executor = _NoEngine(tmp_path)
@@ -422,7 +422,7 @@ def test_the_runner_starts_another_persons_first_run_second(store, tmp_path):
 def test_two_workers_never_claim_the_same_run(store, tmp_path):
     async def scenario():
         executor = _NoEngine(tmp_path)
-        runner = Runner(store, executor, limits(image="img", time_limit=10, mem_limit=MB * 100), 3, None)
+        runner = Runner(store, executor, run_limits(image="img", time_limit=10, mem_limit=MB * 100), 3, None)
         await runner.start()
         ids = [runner.submit(user, path="n.ipynb").id for user in ("ana", "bob") * 10]
         await _until(lambda: store.runs(status=["succeeded"])[1] == 20)
