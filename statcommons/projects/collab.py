@@ -31,8 +31,8 @@ from urllib.parse import quote, urlsplit
 
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 
+from ..kit.client import ServiceClient, ServiceError, answer_message
 from ..platform import names
-from .hub import HubError, answer_message
 
 
 class ProjectServers:
@@ -53,6 +53,7 @@ class ProjectServers:
         """
         self.api = hub_api_url.rstrip("/") + "/"
         self.token = api_token
+        self.client = ServiceClient(self.api, api_token, name="the hub", timeout=self.request_timeout)
         self.log = log or logging.getLogger("statcommons.projects.collab")
         parts = urlsplit(self.api)
         # The hub's base URL: the API is at <base>hub/api/.
@@ -63,28 +64,8 @@ class ProjectServers:
 
     # --- HTTP ----------------------------------------------------------------
     async def _fetch(self, method: str, url: str, body=None, allow=(), timeout=None):
-        """One request; returns (status, parsed JSON or None). Statuses in ``allow`` are not errors."""
-        request = HTTPRequest(
-            url,
-            method=method,
-            headers={"Authorization": f"token {self.token}", "Content-Type": "application/json"},
-            body=json.dumps(body) if body is not None else (b"" if method in ("POST", "PATCH", "PUT") else None),
-            request_timeout=timeout or self.request_timeout,
-            follow_redirects=False,
-        )
-        try:
-            response = await AsyncHTTPClient().fetch(request)
-        except HTTPClientError as e:
-            if e.code in allow:
-                return e.code, None
-            raise HubError(e.code, f"{method} {urlsplit(url).path}: {e.code} {answer_message(e)}") from None
-        except OSError as e:
-            raise HubError(0, f"{method} {urlsplit(url).path}: no answer from {urlsplit(url).netloc}: {e}") from None
-        try:
-            data = json.loads(response.body) if response.body else None
-        except ValueError:
-            raise HubError(502, f"{method} {urlsplit(url).path}: the answer is not JSON") from None
-        return response.code, data
+        """One request to ``url``; ``(status, parsed JSON or None)``. Statuses in ``allow`` are not errors."""
+        return await self.client.request(method, url, body, allow, timeout or self.request_timeout)
 
     async def _hub(self, method: str, path: str, body=None, allow=(), timeout=None):
         return await self._fetch(method, self.api + path.lstrip("/"), body, allow, timeout)
@@ -141,13 +122,13 @@ class ProjectServers:
             await AsyncHTTPClient().fetch(request)
         except HTTPClientError as e:
             if e.code != 599:  # 599: our own timeout, judged below
-                raise HubError(e.code, f"progress of {name}'s server: {e.code} {answer_message(e)}") from None
+                raise ServiceError(e.code, f"progress of {name}'s server: {e.code} {answer_message(e)}") from None
         except OSError as e:
-            raise HubError(0, f"progress of {name}'s server: no answer from the hub: {e}") from None
+            raise ServiceError(0, f"progress of {name}'s server: no answer from the hub: {e}") from None
         for event in events:
             last = event.get("message") or last
             if event.get("failed"):
-                raise HubError(500, f"{name}'s server failed to start: {last}")
+                raise ServiceError(500, f"{name}'s server failed to start: {last}")
         # The stream ends when the spawn ends; confirm with the user model (it may also have
         # ended because the server was already running).
         while True:
@@ -156,9 +137,9 @@ class ProjectServers:
             if server and server.get("ready"):
                 return server
             if not server or not server.get("pending"):
-                raise HubError(500, f"{name}'s server is not running after its start: {last}")
+                raise ServiceError(500, f"{name}'s server is not running after its start: {last}")
             if time.monotonic() > deadline:
-                raise HubError(504, f"{name}'s server was not ready within {self.start_timeout:.0f} s: {last}")
+                raise ServiceError(504, f"{name}'s server was not ready within {self.start_timeout:.0f} s: {last}")
             await asyncio.sleep(0.25)
 
     # --- the interface -----------------------------------------------------------
@@ -171,7 +152,7 @@ class ProjectServers:
         group = names.member_group(project)
         status, _ = await self._hub("GET", f"groups/{quote(group, safe='')}", allow=(404,))
         if status == 404:
-            raise HubError(404, f"project {project} has no member group {group}: create it first")
+            raise ServiceError(404, f"project {project} has no member group {group}: create it first")
         user = await self._ensure_account(name)
         server = (user.get("servers") or {}).get("")
         if not (server and server.get("ready")):
@@ -180,9 +161,9 @@ class ProjectServers:
                 # The hub answers 400 when the server is already running or stopping.
                 current = ((await self._user(name)) or {}).get("servers", {}).get("")
                 if current and current.get("pending") == "stop":
-                    raise HubError(409, f"{name}'s server is stopping; start it again once it has stopped")
+                    raise ServiceError(409, f"{name}'s server is stopping; start it again once it has stopped")
                 if not current:
-                    raise HubError(400, f"the hub refused to start {name}'s server")
+                    raise ServiceError(400, f"the hub refused to start {name}'s server")
             server = await self._wait_ready(name)
             self.log.info("The collaboration server of %s is ready", project)
         await self.sync(project)
@@ -233,7 +214,7 @@ class ProjectServers:
         deadline = time.monotonic() + self.stop_timeout
         while ((await self._user(name)) or {}).get("servers", {}).get(""):
             if time.monotonic() > deadline:
-                raise HubError(504, f"{name}'s server did not stop within {self.stop_timeout:.0f} s")
+                raise ServiceError(504, f"{name}'s server did not stop within {self.stop_timeout:.0f} s")
             await asyncio.sleep(0.25)
         self.log.info("Stopped the collaboration server of %s", project)
 
@@ -251,14 +232,14 @@ class ProjectServers:
         """Refuse ``username`` on the project's server now, and close their open connections.
 
         Call it after removing them from the member group: their share is withdrawn and the
-        server re-checks its open connections. Raises :class:`HubError` (409) when they are
+        server re-checks its open connections. Raises :class:`ServiceError` (409) when they are
         still a member.
         """
         name = names.collab_user(project)
         group = names.member_group(project)
         status, model = await self._hub("GET", f"groups/{quote(group, safe='')}", allow=(404,))
         if status != 404 and username in (model or {}).get("users", []):
-            raise HubError(409, f"{username} is still in the group {group}: remove them first")
+            raise ServiceError(409, f"{username} is still in the group {group}: remove them first")
         if await self._user(name) is None:
             return
         await self._hub("PATCH", f"shares/{quote(name, safe='')}/", {"user": username}, allow=(404,))

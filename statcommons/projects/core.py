@@ -30,9 +30,10 @@ from typing import Any
 import docker
 import requests
 
+from ..kit.client import ServiceError
 from ..platform import names, volumes
 from .access import Caller
-from .hub import Hub, HubError
+from .hub import Hub
 from .store import Store
 
 log = logging.getLogger("statcommons.projects")
@@ -56,7 +57,7 @@ class ProjectError(Exception):
         self.errors = errors
 
 
-def _status_of(error: HubError) -> int:
+def _status_of(error: ServiceError) -> int:
     """The status to answer when the hub (or a project server) refused: theirs for a 4xx, 503 when unreachable."""
     if error.status in (0, 502, 503, 504):
         return 503
@@ -128,7 +129,7 @@ class Projects:
     async def _hub(self, method: str, *args):
         try:
             return await getattr(self.hub, method)(*args)
-        except HubError as e:
+        except ServiceError as e:
             raise ProjectError(_status_of(e), e.message) from None
 
     async def _memberships(self, fresh: bool = False) -> dict[str, set[str]]:
@@ -393,7 +394,7 @@ class Projects:
                     await servers.stop(name)
                     self._later(servers.start(name), f"starting the project server of {name} again")
                     log.info("restarted the project server of %s with a new token", name)
-            except HubError as e:
+            except ServiceError as e:
                 log.warning("could not restart the project server of %s: %s", name, e.message)
         holders = set(await self._users_of_volume(name, running=True))
         for username in usernames:
@@ -401,7 +402,7 @@ class Projects:
                 continue
             try:
                 server = await self.hub.stop_server(username)
-            except HubError as e:
+            except ServiceError as e:
                 log.warning("could not stop %s's server, which mounts %s: %s", username, name, e.message)
                 continue
             if server is None:
@@ -584,7 +585,7 @@ class Projects:
     async def _collab(self, awaitable):
         try:
             return await awaitable
-        except HubError as e:  # the hub or the project server refused
+        except ServiceError as e:  # the hub or the project server refused
             raise ProjectError(_status_of(e), f"the project server: {e.message}") from None
 
     async def start_server(self, caller: Caller, name: str) -> dict:

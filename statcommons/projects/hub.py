@@ -3,64 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import time
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
-from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
-
-
-class HubError(Exception):
-    """The hub (or a project server) refused or did not answer; ``status`` is the HTTP status (0: no answer)."""
-
-    def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status = status
-        self.message = message
+from ..kit.client import ServiceClient, ServiceError
 
 
-def answer_message(error: HTTPClientError) -> str:
-    """The message of a refusal: the JSON body's ``message`` (as the hub and our services send it), else the reason."""
-    body = error.response.body if error.response is not None else b""
-    try:
-        data = json.loads(body) if body else None
-    except ValueError:
-        data = None
-    if isinstance(data, dict) and data.get("message"):
-        return str(data["message"])
-    return error.message or str(error)
-
-
-class Hub:
-    """The hub's API at ``api_url`` (``http://127.0.0.1:8081/hub/api``), called with ``token``."""
+class Hub(ServiceClient):
+    """The hub's API at ``api_url`` (``http://127.0.0.2:8081/hub/api``), called with ``token``."""
 
     def __init__(self, api_url: str, token: str, timeout: float = 30):
-        self.api = api_url.rstrip("/") + "/"
-        self.token = token
-        self.timeout = timeout
+        super().__init__(api_url, token, name="the hub", timeout=timeout)
 
-    async def call(self, method: str, path: str, body=None, allow: tuple[int, ...] = ()) -> tuple[int, object]:
-        """One request; ``(status, parsed JSON or None)``; statuses in ``allow`` are not errors."""
-        request = HTTPRequest(
-            self.api + path,
-            method=method,
-            headers={"Authorization": f"token {self.token}", "Content-Type": "application/json"},
-            body=json.dumps(body) if body is not None else (b"" if method in ("POST", "PUT", "PATCH") else None),
-            allow_nonstandard_methods=True,
-            request_timeout=self.timeout,
-            follow_redirects=False,
-        )
-        try:
-            response = await AsyncHTTPClient().fetch(request)
-        except HTTPClientError as e:
-            if e.code in allow:
-                return e.code, None
-            raise HubError(
-                e.code, f"the hub answered {method} {urlsplit(request.url).path} with {e.code}: {answer_message(e)}"
-            ) from None
-        except OSError as e:
-            raise HubError(0, f"the hub does not answer at {urlsplit(self.api).netloc}: {e}") from None
-        return response.code, json.loads(response.body) if response.body else None
+    @property
+    def api(self) -> str:
+        return self.base_url
 
     async def user(self, name: str) -> dict | None:
         status, model = await self.call("GET", f"users/{quote(name, safe='')}", allow=(404,))
@@ -107,7 +64,7 @@ class Hub:
         deadline = time.monotonic() + timeout
         while await self.server(user) is not None:
             if time.monotonic() > deadline:
-                raise HubError(504, f"{user}'s server did not stop within {timeout:.0f} s")
+                raise ServiceError(504, f"{user}'s server did not stop within {timeout:.0f} s")
             await asyncio.sleep(0.2)
         return server
 

@@ -14,11 +14,11 @@ import re
 from pathlib import PurePosixPath
 from typing import Any
 
+from ..kit.client import ServiceError
 from ..kit.web import ApiError, JsonApiHandler
 from ..platform.units import parse_size, size_text
 from .access import Caller
 from .scheduler import cron_problem, interval_problem, next_time
-from .sources import LibraryError
 from .store import ACTIVE, FAILING, STATUSES, now, run_json, schedule_json
 
 MAX_BODY = 64 * 1024
@@ -94,7 +94,7 @@ class BaseHandler(JsonApiHandler):
             raise problem(422, "item", f"{item!r} is not a library item id (lowercase letters, digits and -)")
         try:
             source = await self.runner.item_source(item)
-        except LibraryError as e:
+        except ServiceError as e:
             if e.status == 404:
                 raise problem(404, "item", f"no published library item {item!r}") from None
             if e.status == 422:

@@ -22,6 +22,7 @@ from tornado import web
 from tornado.log import enable_pretty_logging
 
 from .. import settings
+from ..kit.client import ServiceError
 from ..kit.web import NotFoundHandler, OAuthCallbackHandler, serve, service_hub_auth
 from . import api, registration
 from .executor import Executor
@@ -29,7 +30,7 @@ from .openapi import openapi
 from .registration import Options
 from .runs import Runner
 from .scheduler import Scheduler, interval_problem
-from .sources import Library, LibraryError
+from .sources import Library
 from .store import Schedule, Store
 
 log = logging.getLogger("statcommons.runner")
@@ -127,7 +128,7 @@ async def _serve(options: Options) -> None:
             return runner.submit(schedule.user, path=schedule.path, **fields).id
         try:
             source = await runner.item_source(schedule.item)
-        except (LibraryError, ValueError) as e:
+        except (ServiceError, ValueError) as e:
             error = f"the library item {schedule.item!r} cannot be run: {e}"
             return runner.record_failure(schedule.user, error, item=schedule.item, **fields).id
         return runner.submit(schedule.user, item=schedule.item, source=source, **fields).id

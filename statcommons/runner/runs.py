@@ -23,8 +23,9 @@ from datetime import datetime, timedelta
 
 import docker
 
+from ..kit.client import ServiceError
 from .executor import Executor, Outcome, SourceError, plan
-from .sources import Library, LibraryError, notebook_source
+from .sources import Library, notebook_source
 from .store import Run, Store, iso, now
 
 log = logging.getLogger("statcommons.runner")
@@ -127,9 +128,9 @@ class Runner:
     # --- submitting and cancelling ---------------------------------------------
 
     async def item_source(self, item_id: str) -> dict:
-        """Where a library notebook is. Raises LibraryError (404 for an unknown item) or ValueError."""
+        """Where a library notebook is. Raises ServiceError (404 for an unknown item) or ValueError."""
         if self.library is None:
-            raise LibraryError(422, "the library is not enabled on this hub")
+            raise ServiceError(422, "the library is not enabled on this hub")
         return notebook_source(await self.library.item(item_id))
 
     def submit(self, user: str, *, time_limit: int | None = None, mem_limit: int | None = None, **fields) -> Run:
@@ -260,7 +261,7 @@ class Runner:
                 return Outcome("failed", "the library is not enabled on this hub")
             try:
                 attached = await self.library.notebook(run.item)
-            except LibraryError as e:
+            except ServiceError as e:
                 return Outcome("failed", f"the library did not give the notebook of {run.item!r}: {e}")
         try:
             plan_ = plan(run, self.executor.options, attached)
@@ -291,7 +292,7 @@ class Runner:
             try:
                 await self.library.record(run.item, last_run)
                 return
-            except LibraryError as e:
+            except ServiceError as e:
                 if attempt == attempts or 400 <= e.status < 500:
                     log.warning("could not record run %s of %r in the library: %s", run.id, run.item, e)
                     return

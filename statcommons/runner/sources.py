@@ -8,11 +8,10 @@ published catalogue and records runs.
 
 from __future__ import annotations
 
-import json
 import logging
 from urllib.parse import quote
 
-from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
+from ..kit.client import ServiceClient
 
 log = logging.getLogger("statcommons.runner")
 
@@ -20,51 +19,21 @@ log = logging.getLogger("statcommons.runner")
 SOURCE_KEYS = ("shared_path", "attached", "repository", "branch", "path")
 
 
-class LibraryError(Exception):
-    """The library refused or could not be reached; ``status`` is its HTTP status (0: no answer)."""
+class Library(ServiceClient):
+    """The library's API at ``url`` (``.../services/library/``), called with the runner's token."""
 
-    def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status = status
-
-
-class Library:
     def __init__(self, url: str, token: str, timeout: float = 30):
-        self.url = url if url.endswith("/") else url + "/"
-        self.token = token
-        self.timeout = timeout
-
-    async def _fetch(self, method: str, path: str, body: dict | None = None) -> bytes:
-        request = HTTPRequest(
-            self.url + path,
-            method=method,
-            headers={"Authorization": f"token {self.token}", "Content-Type": "application/json"},
-            body=json.dumps(body) if body is not None else None,
-            request_timeout=self.timeout,
-            follow_redirects=False,
-        )
-        try:
-            response = await AsyncHTTPClient().fetch(request)
-        except HTTPClientError as e:
-            message = e.message or str(e)
-            if e.response is not None and e.response.body:
-                try:
-                    message = json.loads(e.response.body).get("message", message)
-                except (ValueError, AttributeError):
-                    pass
-            raise LibraryError(e.code, message) from None
-        except OSError as e:
-            raise LibraryError(0, f"the library service does not answer: {e}") from None
-        return response.body
+        super().__init__(url, token, name="the library service", timeout=timeout)
 
     async def item(self, item_id: str) -> dict:
-        return json.loads(await self._fetch("GET", f"api/items/{quote(item_id, safe='')}"))
+        _, item = await self.call("GET", f"api/items/{quote(item_id, safe='')}")
+        return item
 
     async def notebook(self, item_id: str) -> bytes:
-        return await self._fetch("GET", f"api/items/{quote(item_id, safe='')}/notebook")
+        return await self.raw("GET", f"api/items/{quote(item_id, safe='')}/notebook")
 
     async def record(self, item_id: str, last_run: dict) -> None:
-        await self._fetch("PUT", f"api/items/{quote(item_id, safe='')}/last-run", last_run)
+        await self.call("PUT", f"api/items/{quote(item_id, safe='')}/last-run", last_run)
 
 
 def notebook_source(item: dict) -> dict:

@@ -12,9 +12,10 @@ import requests
 from tornado.httpclient import AsyncHTTPClient, HTTPRequest
 from tornado.websocket import websocket_connect
 
+from statcommons.kit.client import ServiceError
 from statcommons.platform import names
 from statcommons.platform.containers import GID, UID
-from statcommons.projects.collab import HubError, ProjectServers
+from statcommons.projects.collab import ProjectServers
 
 from .conftest import MEMBERS, OUTSIDER
 
@@ -184,7 +185,7 @@ def test_removal_by_an_admin_alone_takes_effect_within_10_seconds(project):
 
 
 def test_revoke_of_a_member_still_in_the_group_is_refused(project):
-    with pytest.raises(HubError) as refused:
+    with pytest.raises(ServiceError) as refused:
         project.run(project.servers.revoke(project.name, "ana"))
     assert refused.value.status == 409
     assert "ana is still in the group project-alpha" in str(refused.value)
@@ -207,17 +208,17 @@ def test_connections_endpoint_refuses_bad_input(project):
 
 def test_hub_errors_are_clear(project):
     servers = ProjectServers(f"{project.hub.url}/hub/api", "not-a-token")
-    with pytest.raises(HubError) as refused:
+    with pytest.raises(ServiceError) as refused:
         project.run(servers.status(project.name))
     assert refused.value.status == 403
     assert "403" in str(refused.value)
     unreachable = ProjectServers("http://127.0.0.1:1/hub/api", project.hub.ops_token)
-    with pytest.raises(HubError) as silent:
+    with pytest.raises(ServiceError) as silent:
         project.run(unreachable.status(project.name))
     assert silent.value.status == 0
     assert "no answer from 127.0.0.1:1" in str(silent.value)
     no_group = ProjectServers(f"{project.hub.url}/hub/api", project.hub.ops_token)
-    with pytest.raises(HubError) as missing:
+    with pytest.raises(ServiceError) as missing:
         project.run(no_group.start("nogroup"))
     assert missing.value.status == 404
     assert "project nogroup has no member group project-nogroup" in str(missing.value)
