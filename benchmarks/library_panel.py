@@ -84,7 +84,7 @@ def load_catalogue(url: str, corpus: corpus_bench.Corpus) -> float:
     store = Store(url, search="database")
     for batch in corpus.batches():
         store.add_many(batch, validate=False)
-    with store.engine.begin() as conn:
+    with store.db.begin() as conn:
         conn.exec_driver_sql("ANALYZE")
     store.close()
     return time.perf_counter() - started

@@ -217,7 +217,7 @@ class Backend:
 def analyze(backend: Backend) -> None:
     """Fresh planner statistics, as a database that has been running a while has."""
     store = next(iter(backend.stores.values()))
-    with store.engine.begin() as conn:
+    with store.db.begin() as conn:
         conn.exec_driver_sql("ANALYZE")
 
 

@@ -8,7 +8,7 @@ of the item, not of the catalogue. Dead ordinals cost memory until the index is 
 Text. Title, summary, authors and keywords are split into words as :mod:`.search` does
 (folded: lowercase, no diacritics). Each word of the vocabulary has a postings list: the
 ordinals holding it and a BM25F weight per ordinal, ``tf / (K1 + tf)`` where ``tf`` adds each
-field's count times its weight (:data:`FIELD_WEIGHTS`, those of the SQL search) over its
+field's count times its weight (:data:`~.search.FIELD_WEIGHTS`, those of the SQL search) over its
 length normalisation. The average field lengths are those known when the item is added. A
 query word matches as a prefix: the sorted vocabulary gives, by bisection, every word it
 starts; when more than :data:`MAX_EXPANSIONS` do (a one- or two-letter prefix), only the
@@ -39,11 +39,10 @@ import numpy as np
 
 from . import search
 from .schema import STATUSES
+from .search import FIELD_WEIGHTS, SORTS
 
-FIELD_WEIGHTS = (10.0, 1.0, 3.0, 5.0)  # title, summary, authors, keywords
 K1, B = 1.2, 0.75
 MAX_EXPANSIONS = 1000
-SORTS = ("relevance", "newest", "title", "rating")
 _WORD = re.compile(r"[^\W_]+")
 _DIGITS = re.compile(r"\D")
 _GAP = float(1 << 20)  # between title ranks, so that most inserts take a midpoint and renumber nothing

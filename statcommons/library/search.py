@@ -9,6 +9,10 @@ character a reader types reaches a query parser as syntax. Each word matches as 
 :func:`fts5_query` and :func:`tsquery` write those words for SQLite FTS5 and PostgreSQL
 ``to_tsquery``; :func:`highlight` and :func:`snippet` escape item text as HTML and wrap
 the words found in ``<mark>``, the only markup they produce.
+
+What a search may ask for is defined here once, for the store, its search backends, the
+in-memory index and the service: the facets, the sort orders, the page size and the weights
+of the text fields.
 """
 
 from __future__ import annotations
@@ -21,6 +25,19 @@ import unicodedata
 MAX_TERMS = 12
 MAX_TERM_LENGTH = 40
 SNIPPET_LENGTH = 240
+
+FACETS = ("type", "gsbpm", "topic", "organisation", "language", "licence")
+"""What results are filtered and counted by."""
+SORTS = ("relevance", "newest", "title", "rating")
+MAX_PAGE = 100
+"""The most results a search gives at once."""
+FIELDS = ("title", "summary", "authors", "keywords")
+"""The text fields words are found in, in the order of the full-text columns."""
+FIELD_WEIGHTS = (10.0, 1.0, 3.0, 5.0)
+"""How much a word counts in each of :data:`FIELDS`: in the memory index's BM25F and in SQLite's ``bm25``.
+
+PostgreSQL ranks with the four weights of ``ts_rank`` instead: the heaviest field is its ``A``, the next ``B``...
+"""
 
 _WORD = re.compile(r"[^\W_]+")
 _MARKDOWN_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")

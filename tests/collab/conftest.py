@@ -15,9 +15,9 @@ import docker
 import pytest
 import requests
 
-from statcommons.projects.registration import SERVICE_SCOPES as PROJECTS_SERVICE_SCOPES
 from statcommons.platform import names
 from statcommons.projects.collab import ProjectServers
+from statcommons.projects.registration import SERVICE_SCOPES as PROJECTS_SERVICE_SCOPES
 
 from ..browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from ..hubtools import Person, RunningHub

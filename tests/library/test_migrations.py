@@ -20,8 +20,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from statcommons.kit import migrations as dbschema
-from statcommons.library.service.attachments import Attachments
-from statcommons.library.store import SCHEMA, Conflict, Store
+from statcommons.library.store import SCHEMA, Attachments, Conflict, Store
 from tests import pgserver
 
 FIXTURES = Path(__file__).with_name("fixtures")
@@ -94,9 +93,9 @@ def empty_database(request, tmp_path):
 
 def _rows(url: str) -> dict[str, list[dict]]:
     """Every row of every table of the previous release, without the columns added since."""
-    engine = sa.create_engine(url)
+    db = sa.create_engine(url)
     try:
-        with engine.connect() as conn:
+        with db.connect() as conn:
             return {
                 table: [
                     {k: v for k, v in row._mapping.items() if k != "revision"}
@@ -105,7 +104,7 @@ def _rows(url: str) -> dict[str, list[dict]]:
                 for table, order in TABLES.items()
             }
     finally:
-        engine.dispose()
+        db.dispose()
 
 
 def test_a_previous_release_catalogue_opens_with_everything_in_it(previous_release):
@@ -124,7 +123,7 @@ def test_a_previous_release_catalogue_opens_with_everything_in_it(previous_relea
     store = Store(previous_release)
     try:
         assert store.migrated == ["stamp 0001_baseline", "0002_item_revision"]
-        with store.engine.connect() as conn:
+        with store.db.connect() as conn:
             assert dbschema.revision(conn, SCHEMA) == dbschema.head(SCHEMA) == "0002_item_revision"
         found = store.search(status=None, visible_to={"curator": True}, limit=100, facets=False)["items"]
         assert {hit["item"]["id"]: hit["item"]["status"] for hit in found} == STATUSES
@@ -133,7 +132,7 @@ def test_a_previous_release_catalogue_opens_with_everything_in_it(previous_relea
         assert store.rating("published-guide") == {"average": 4.5, "count": 2}
         comments = store.comments("published-guide", include_hidden=True)
         assert [(c["author"], c["hidden"]) for c in comments] == [("bob", False), ("mallory", True)]
-        attachments = Attachments(store.engine)
+        attachments = Attachments(store.db)
         assert json.loads(attachments.notebook("submitted-notebook"))["cells"][0]["source"] == "print(42)"
         assert attachments.video("stored-video")["size"] == len(b"\x1aE\xdf\xa3 not really webm")
         assert attachments.last_runs(["submitted-notebook"])["submitted-notebook"]["status"] == "succeeded"
@@ -176,20 +175,20 @@ def test_old_items_are_reviewed_by_their_revision_and_new_ones_fit_in(previous_r
 
 def _differences(url: str) -> list:
     """What differs between the database's tables and the models (the store's tables only)."""
-    engine = sa.create_engine(url)
+    db = sa.create_engine(url)
     try:
-        with engine.connect() as conn:
+        with db.connect() as conn:
             context = MigrationContext.configure(conn)
             return compare_metadata(context, SCHEMA.metadata)
     finally:
-        engine.dispose()
+        db.dispose()
 
 
 def _declared(diff) -> bool:
     """Whether a difference is about what the models declare, not the rest of the database.
 
-    The rest: the tables of the attachments, full-text search and the version; the GIN index
-    that the store makes itself.
+    The rest: the tables of full-text search and the version; the GIN index that the store
+    makes itself. (The attachments' tables are models too.)
     """
     if diff[0] == "remove_table":
         return diff[1].name in SCHEMA.metadata.tables
@@ -204,7 +203,7 @@ def test_the_upgraded_schema_is_the_models_schema(previous_release):
 def test_a_new_database_is_made_from_the_models_and_stamped_at_head(empty_database):
     store = Store(empty_database)
     assert store.migrated == ["create"]
-    with store.engine.connect() as conn:
+    with store.db.connect() as conn:
         assert dbschema.revision(conn, SCHEMA) == "0002_item_revision"
     store.close()
     assert [d for d in _differences(empty_database) if _declared(d)] == []
@@ -217,13 +216,13 @@ def test_upgrades_of_a_new_database_at_once_make_it_once(empty_database):
     results, errors = [], []
 
     def upgrade() -> None:
-        engine = sa.create_engine(empty_database)
+        db = sa.create_engine(empty_database)
         try:
-            results.append(dbschema.upgrade(engine, SCHEMA))
+            results.append(dbschema.upgrade(db, SCHEMA))
         except Exception as e:  # noqa: BLE001 - reported below
             errors.append(e)
         finally:
-            engine.dispose()
+            db.dispose()
 
     threads = [threading.Thread(target=upgrade) for _ in range(3)]
     for thread in threads:
@@ -265,40 +264,40 @@ def _schema(folder: Path, *names: str) -> dbschema.Schema:
     )
 
 
-def _columns(engine: sa.Engine) -> list[str]:
-    return [c["name"] for c in sa.inspect(engine).get_columns("things")]
+def _columns(db: sa.Engine) -> list[str]:
+    return [c["name"] for c in sa.inspect(db).get_columns("things")]
 
 
 def test_a_failed_revision_leaves_the_database_as_it_was(empty_database, tmp_path):
-    engine = sa.create_engine(empty_database)
+    db = sa.create_engine(empty_database)
     try:
-        with engine.begin() as conn:
+        with db.begin() as conn:
             conn.execute(sa.text("CREATE TABLE things (id INTEGER PRIMARY KEY, name TEXT)"))
             conn.execute(sa.text("INSERT INTO things VALUES (1, 'kept')"))
         schema = _schema(tmp_path / "scripts", "0001_start.py", "0002_colour.py", "0003_broken.py")
         with pytest.raises(sa.exc.DBAPIError):
-            dbschema.upgrade(engine, schema)
+            dbschema.upgrade(db, schema)
         # Not even the baseline stamp nor 0002's column: the whole upgrade is one transaction.
-        assert _columns(engine) == ["id", "name"]
-        assert not sa.inspect(engine).has_table("things_alembic_version")
+        assert _columns(db) == ["id", "name"]
+        assert not sa.inspect(db).has_table("things_alembic_version")
 
         fixed = _schema(tmp_path / "fixed", "0001_start.py", "0002_colour.py")
-        assert dbschema.upgrade(engine, fixed) == ["stamp 0001_start", "0002_colour"]
-        assert _columns(engine) == ["id", "name", "colour"]
-        with engine.connect() as conn:
+        assert dbschema.upgrade(db, fixed) == ["stamp 0001_start", "0002_colour"]
+        assert _columns(db) == ["id", "name", "colour"]
+        with db.connect() as conn:
             assert conn.execute(sa.text("SELECT name FROM things")).scalars().all() == ["kept"]
     finally:
-        engine.dispose()
+        db.dispose()
 
 
 def test_a_database_from_a_newer_release_is_refused(empty_database, tmp_path):
-    engine = sa.create_engine(empty_database)
+    db = sa.create_engine(empty_database)
     try:
         schema = _schema(tmp_path / "scripts", "0001_start.py")
-        assert dbschema.upgrade(engine, schema) == ["create"]
-        with engine.begin() as conn:
+        assert dbschema.upgrade(db, schema) == ["create"]
+        with db.begin() as conn:
             conn.execute(sa.text("UPDATE things_alembic_version SET version_num = '0009_future'"))
         with pytest.raises(dbschema.SchemaError, match="'0009_future'.*does not know"):
-            dbschema.upgrade(engine, schema)
+            dbschema.upgrade(db, schema)
     finally:
-        engine.dispose()
+        db.dispose()

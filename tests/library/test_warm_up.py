@@ -27,7 +27,7 @@ class Gate:
     def __init__(self, store: Store, when: str):
         self.reached = threading.Event()
         self.opened = threading.Event()
-        original = store._load_index
+        original = store._memory._load_index
 
         def load(*args, **kwargs):
             if when == "before reading":
@@ -37,7 +37,7 @@ class Gate:
                 self._wait()
             return index
 
-        store._load_index = load
+        store._memory._load_index = load
 
     def _wait(self) -> None:
         self.reached.set()
@@ -156,19 +156,19 @@ def test_a_failed_build_leaves_searches_on_the_database_until_one_succeeds(memor
     store = memory_store
     store.add_many(items[:3])
     store.defer_index()
-    original = store._load_index
+    original = store._memory._load_index
 
     def failing(*args, **kwargs):
         store.add(items[3], "curator", status="published")  # journaled, then dropped with the failed build
         raise MemoryError("no room for the index")
 
-    store._load_index = failing
+    store._memory._load_index = failing
     with pytest.raises(MemoryError):
         store.reindex()
     assert not store.index_ready
     assert store.search()["searched"] == "database" and store.search()["total"] == 4
     store.add(items[4], "curator", status="published")
-    store._load_index = original
+    store._memory._load_index = original
     assert store.reindex() == 5
     assert store.search()["searched"] == "memory" and store.search()["total"] == 5
 
@@ -185,6 +185,6 @@ def test_sqlite_planner_statistics_are_made_when_missing_or_far_off(memory_store
     assert store.analyze() is False  # twice as many: close enough
     store.add_many(items[6:])
     assert store.analyze() is True
-    with store.engine.connect() as conn:
+    with store.db.connect() as conn:
         stat = conn.exec_driver_sql("SELECT stat FROM sqlite_stat1 WHERE idx = 'ix_library_items_type'").scalar()
     assert stat.split()[0] == str(len(items))

@@ -102,7 +102,7 @@ def test_the_service_answers_while_it_loads_its_folder_and_builds_its_index(tmp_
     store = Store(f"sqlite:///{tmp_path / 'library.db'}")
     store.add_many(ITEMS, submitter="curator")
     loading = Hold(store, "load_folder")
-    building = Hold(store, "_load_index")
+    building = Hold(store._memory, "_load_index")
 
     async def scenario() -> None:
         hub_auth = StandInHubOAuth.instance(

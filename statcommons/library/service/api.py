@@ -29,11 +29,9 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-import sqlalchemy as sa
-
 from ...kit.web import ApiError, JsonApiHandler
 from .. import dcat, gsbpm, schema, search
-from ..store import FACETS, MAX_PAGE, SORTS, Conflict, InvalidItem, Item, NotFound
+from ..store import FACETS, MAX_PAGE, SORTS, Conflict, InvalidItem, NotFound
 from .access import Caller
 from .attachments import notebook_problem
 from .render import markdown_html
@@ -143,10 +141,7 @@ class BaseHandler(JsonApiHandler):
 
     def meta(self, item_id: str) -> Any:
         """The stored row of an item (data, submitter, origin, status reason, revision, rating), or 404."""
-        columns = (Item.data, Item.submitter, Item.origin, Item.status_reason, Item.revision)
-        columns += (Item.rating_avg, Item.rating_count)
-        with self.store.engine.connect() as conn:
-            row = conn.execute(sa.select(*columns).where(Item.id == search.clean(item_id))).first()
+        row = self.store.record(item_id)
         if row is None:
             raise ApiError(404, f"no library item {item_id!r}")
         return row

@@ -29,9 +29,8 @@ from ... import settings
 from ...kit.web import NotFoundHandler, OAuthCallbackHandler, serve, service_hub_auth
 from .. import registration
 from ..registration import Options
-from ..store import Store
+from ..store import Attachments, Store
 from . import api
-from .attachments import Attachments
 from .openapi import openapi
 
 log = logging.getLogger("statcommons.library")
@@ -200,7 +199,7 @@ def make_app(
         handlers(prefix),
         store=store,
         warm_up=warm_up,
-        attachments=Attachments(store.engine),
+        attachments=Attachments(store.db),
         library=options,
         hub_auth=hub_auth,
         openapi=openapi(prefix),

@@ -21,13 +21,12 @@ from urllib.parse import quote_plus, urlencode
 
 import jinja2
 import nh3
-import sqlalchemy as sa
 from jupyterhub.utils import url_path_join
 from markupsafe import Markup
 from tornado import web
 
 from .. import gsbpm, schema
-from ..store import FACETS, SORTS, Item, Rating
+from ..store import FACETS, SORTS
 from . import api
 from .jsonld import item_jsonld, script_text
 from .render import markdown_html
@@ -418,12 +417,7 @@ class ItemPage(PageHandler):
     """``GET {prefix}items/{id}``: one item, its rating and comments, and its schema.org JSON-LD."""
 
     def _my_stars(self, item_id: str) -> int | None:
-        with self.store.engine.connect() as conn:
-            return conn.scalar(
-                sa.select(Rating.stars)
-                .join(Item, Item.pk == Rating.item_pk)
-                .where(Item.id == item_id, Rating.user == self.caller.name)
-            )
+        return self.store.stars(item_id, self.caller.name)
 
     def _links(self, item: dict) -> list[dict]:
         links = []
