@@ -22,11 +22,11 @@ from tornado import web
 from tornado.log import enable_pretty_logging
 
 from .. import settings
+from ..kit import openapi
 from ..kit.client import ServiceError
 from ..kit.web import NotFoundHandler, OAuthCallbackHandler, serve, service_hub_auth
 from . import api, registration
 from .executor import Executor
-from .openapi import openapi
 from .registration import Options
 from .runs import Runner
 from .scheduler import Scheduler, interval_problem
@@ -34,13 +34,6 @@ from .sources import Library
 from .store import Schedule, Store
 
 log = logging.getLogger("statcommons.runner")
-
-
-class OpenAPIHandler(api.BaseHandler):
-    """``GET /api/openapi.json``: readable without logging in."""
-
-    def get(self) -> None:
-        self.write_json(self.settings["openapi"])
 
 
 class IndexHandler(api.BaseHandler):
@@ -58,13 +51,7 @@ def handlers(prefix: str) -> list[tuple]:
 
     return [
         (route("oauth_callback"), OAuthCallbackHandler),
-        (route("api/openapi.json"), OpenAPIHandler),
-        (route("api/runs"), api.RunsHandler),
-        (route(r"api/runs/([^/]+)"), api.RunHandler),
-        (route(r"api/runs/([^/]+)/notebook"), api.RunNotebookHandler),
-        (route("api/schedules"), api.SchedulesHandler),
-        (route(r"api/schedules/([^/]+)"), api.ScheduleHandler),
-        (route("api/user"), api.UserHandler),
+        *api.API.routes(prefix),
         (route(r"api/.*"), NotFoundHandler),
         (prefix, IndexHandler),
     ]
@@ -78,7 +65,7 @@ def make_app(runner: Runner, scheduler: Scheduler, *, prefix: str, hub_auth: Hub
         scheduler=scheduler,
         prefix=prefix,
         hub_auth=hub_auth,
-        openapi=openapi(prefix),
+        openapi=openapi.document(api.API, prefix),
         cookie_secret=os.urandom(32),
         xsrf_cookies=False,  # HubOAuth checks XSRF for cookie-authenticated requests itself
     )

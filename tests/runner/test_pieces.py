@@ -13,10 +13,13 @@ import json
 import tarfile
 import time
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 
-from statcommons.runner import api, registration
+from statcommons.kit.validation import validate as validate_request
+from statcommons.kit.web import ApiError
+from statcommons.runner import registration
 from statcommons.runner.executor import (
     Executor,
     Outcome,
@@ -26,6 +29,7 @@ from statcommons.runner.executor import (
     plan,
     read_output,
 )
+from statcommons.runner.models import NewRun
 from statcommons.runner.runs import Runner, next_run
 from statcommons.runner.scheduler import cron_problem, interval_problem, next_time, shortest_gap
 from statcommons.runner.store import Store
@@ -251,16 +255,29 @@ def test_the_queue_takes_turns_between_people():
 
 @pytest.mark.parametrize("path", ["../x.ipynb", "/etc/x.ipynb", "a/../../x.ipynb", "x.py", "", "a\\b.ipynb", 3])
 def test_bad_paths_name_the_field(path):
-    with pytest.raises(api.ApiError) as e:
-        api.check_path(path)
+    with pytest.raises(ApiError) as e:
+        validate_request(NewRun, {"path": path})
     assert e.value.status_code == 422 and e.value.errors[0]["path"] == "path"
 
 
 def test_parameters_are_python_names():
-    assert api.check_parameters({"year": 2024}) == {"year": 2024}
-    for bad in ({"class": 1}, {"a b": 1}, [1]):
-        with pytest.raises(api.ApiError):
-            api.check_parameters(bad)
+    assert validate_request(NewRun, {"path": "a.ipynb", "parameters": {"year": 2024}}).parameters == {"year": 2024}
+    for bad, path in (({"class": 1}, "parameters.class"), ({"a b": 1}, "parameters.a b"), ([1], "parameters")):
+        with pytest.raises(ApiError) as e:
+            validate_request(NewRun, {"path": "a.ipynb", "parameters": bad})
+        assert e.value.errors[0]["path"] == path
+
+
+def test_a_run_asks_for_no_more_than_the_limits():
+    limits = SimpleNamespace(time_limit=60, mem_limit=1024**3)
+    run = validate_request(NewRun, {"item": "a-b", "time_limit": 60, "mem_limit": "512M"}, limits=limits)
+    assert (run.time_limit, run.mem_limit) == (60, 512 * 1024**2)
+    wrong = [({"time_limit": 61}, "time_limit"), ({"mem_limit": "2G"}, "mem_limit")]
+    wrong.append(({"time_limit": True}, "time_limit"))
+    for bad, field in wrong:
+        with pytest.raises(ApiError) as e:
+            validate_request(NewRun, {"item": "a-b", **bad}, limits=limits)
+        assert [error["path"] for error in e.value.errors] == [field]
 
 
 _schemas = itertools.count(1)
