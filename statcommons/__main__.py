@@ -1,6 +1,8 @@
 """The ``statcommons`` command: a thin CLI over the package's functions.
 
 statcommons run              validate settings, start the engine, build images, start the hub
+                             (with engine.kind: none, only the hub: no engine, no images)
+statcommons upgrade          upgrade the services' databases and the hub's, after copies in <state>/backups/
 statcommons check-settings   validate the settings file (exit 2 when it is wrong)
 statcommons images [--force] build the user images that are missing or stale
 statcommons engine           start the container engine and print DOCKER_HOST
@@ -79,13 +81,10 @@ def wait_ready(url: str, proc: subprocess.Popen, timeout: float = 120) -> bool:
     return False
 
 
-def hub_env(eng: engine.Engine) -> dict:
-    return {
-        **os.environ,
-        **eng.env,
-        "DOCKER_HOST": eng.docker_host,
-        "STATCOMMONS_SETTINGS": str(settings.settings_path().resolve()),
-    }
+def hub_env(eng: engine.Engine | None) -> dict:
+    """The hub's environment: ours, with the engine's (none with ``engine.kind: none``) and the settings file."""
+    engine_env = {**eng.env, "DOCKER_HOST": eng.docker_host} if eng else {}
+    return {**os.environ, **engine_env, "STATCOMMONS_SETTINGS": str(settings.settings_path().resolve())}
 
 
 def port_in_use(ip: str, port: int) -> bool:
@@ -98,9 +97,8 @@ def port_in_use(ip: str, port: int) -> bool:
     return False
 
 
-def cmd_run(args) -> int:
-    started = time.monotonic()
-    loaded = _settings()
+def _hub_running(loaded: dict) -> str | None:
+    """Why a hub seems to run already (a port of the hub or of a service is taken), or None."""
     hub = loaded["hub"]
     ports = [
         (hub["ip"], hub["port"], "hub.port"),
@@ -116,10 +114,51 @@ def cmd_run(args) -> int:
     for ip, port, what in ports:
         if port_in_use(ip, port):
             pid_file = settings.state_dir(loaded) / "jupyterhub.pid"
-            _fail(f"{ip}:{port} ({what}) is already in use: is a hub already running (see {pid_file})?", 1)
-    eng = _engine(loaded)
-    print(f"==> container engine: {eng.kind} at {eng.docker_host}", flush=True)
-    _build(loaded, eng)
+            return f"{ip}:{port} ({what}) is already in use: is a hub already running (see {pid_file})?"
+    return None
+
+
+def _upgrade(loaded: dict, say, hub_always: bool) -> list[str]:
+    """Upgrade the databases (see :mod:`statcommons.hub.upgrade`); the names of those that changed."""
+    from .hub import upgrade
+
+    env = {**os.environ, "STATCOMMONS_SETTINGS": str(settings.settings_path().resolve())}
+    try:
+        return upgrade.upgrade(loaded, env, say, hub_always=hub_always)
+    except upgrade.UpgradeError as e:
+        _fail(f"{e} (copies made before it are in {settings.state_dir(loaded) / 'backups'})", 1)
+
+
+def cmd_upgrade(args) -> int:
+    loaded = _settings()
+    running = _hub_running(loaded)
+    if running:
+        _fail(f"{running} Stop it before upgrading.", 1)
+    changed = _upgrade(loaded, lambda line: print(line, flush=True), hub_always=True)
+    print(f"statcommons: upgraded {', '.join(changed)}" if changed else "statcommons: every database was up to date")
+    return 0
+
+
+def cmd_run(args) -> int:
+    started = time.monotonic()
+    loaded = _settings()
+    hub = loaded["hub"]
+    running = _hub_running(loaded)
+    if running:
+        _fail(running, 1)
+    # The same upgrade as `statcommons upgrade`, said only when a database changed.
+    said: list[str] = []
+    if _upgrade(loaded, said.append, hub_always=False):
+        for line in said:
+            print(f"==> database {line}", flush=True)
+    if loaded["engine"]["kind"] == "none":
+        eng = None  # neither an engine nor images: the hub's spawner refuses every start
+        settings.state_dir(loaded).mkdir(parents=True, exist_ok=True)
+        print("==> no container engine (engine.kind: none): no server can start", flush=True)
+    else:
+        eng = _engine(loaded)
+        print(f"==> container engine: {eng.kind} at {eng.docker_host}", flush=True)
+        _build(loaded, eng)
     proto = "https" if hub["ssl_cert"] else "http"
     url = f"{proto}://{hub['ip']}:{hub['port']}{hub['base_url']}"
     print(f"==> starting JupyterHub at {url}", flush=True)
@@ -302,7 +341,7 @@ def _export_dcat(args, items: list[dict]) -> dict[str, int]:
 
 def _library_url(loaded: dict) -> str:
     """The library service's public address, from the hub's: ``{hub URL}services/library/``."""
-    hub_url = config._hub_url(loaded)
+    hub_url = settings.hub_public_url(loaded)
     return f"{hub_url if hub_url.endswith('/') else hub_url + '/'}services/library/"
 
 
@@ -328,6 +367,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="statcommons", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="start the hub (engine, images and all)").set_defaults(func=cmd_run)
+    sub.add_parser(
+        "upgrade",
+        help="upgrade the services' databases and the hub's (the hub stopped)",
+        description="Bring every enabled service's database to this release's schema (Alembic revisions), then "
+        "the hub's (jupyterhub upgrade-db). SQLite databases are copied to <state_dir>/backups/<UTC time>/ "
+        "first: the hub's every time, a service's when it changes. statcommons run does the same before it "
+        "starts the hub.",
+    ).set_defaults(func=cmd_upgrade)
     sub.add_parser("check-settings", help="validate the settings file").set_defaults(func=cmd_check)
     p = sub.add_parser("images", help="build missing or stale user images")
     p.add_argument("--force", action="store_true", help="rebuild even when current")

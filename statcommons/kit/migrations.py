@@ -63,6 +63,15 @@ class Schema:
     """What the models cannot express (full-text tables, triggers), made at every upgrade: idempotent DDL."""
 
 
+@dataclass(frozen=True)
+class Database:
+    """A service's database, as the service opens it, and the schema its code needs."""
+
+    name: str
+    url: str
+    schema: Schema
+
+
 @functools.cache
 def _scripts(folder: Path) -> ScriptDirectory:
     return ScriptDirectory(folder, version_locations=[folder])

@@ -2,10 +2,10 @@
 
 Each service has one ``registration`` module that computes, from the validated settings, its
 :class:`Registration`: the ``c.JupyterHub.services`` entry (command, URL, environment), its roles,
-the scopes every user gets, its custom scopes and what users' servers' tokens may carry. The
-hub's configuration only calls them. A service process reads the same settings file itself
-(``STATCOMMONS_SETTINGS`` in its environment) and builds its options with the same module:
-nothing travels as command-line strings.
+the scopes every user gets, its custom scopes, what users' servers' tokens may carry and its
+database (for ``statcommons upgrade``). The hub's configuration only calls them. A service
+process reads the same settings file itself (``STATCOMMONS_SETTINGS`` in its environment) and
+builds its options with the same module: nothing travels as command-line strings.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from ..platform import clientaddress, network
 from ..platform.paths import ROOT
 from ..settings import settings_path
+from .migrations import Database
 
 #: Passed on to services that reach the container engine, when set.
 ENGINE_ENV = ("DOCKER_HOST", "CONTAINERS_CONF", "DOCKER_CERT_PATH", "DOCKER_TLS_VERIFY")
@@ -36,6 +37,8 @@ class Registration:
     custom_scopes: dict = field(default_factory=dict)
     #: What a user's own server may do with the service, on its user's behalf.
     server_scopes: list[str] = field(default_factory=list)
+    #: The service's database, which ``statcommons upgrade`` brings to the newest revision.
+    database: Database | None = None
 
 
 def service_entry(

@@ -10,10 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..kit.migrations import Database
 from ..kit.registration import POSTGRES_ENV, Registration, admins_role, service_entry
 from ..platform.units import parse_size
 from ..settings import hub_public_url, library_database_url, library_folder
 from .service.access import ADMIN, CUSTOM_SCOPES, READ, REVIEW, RUNS, SUBMIT
+from .store import SCHEMA
 
 
 @dataclass(frozen=True)
@@ -71,4 +73,5 @@ def registration(settings: dict, env: dict, ops: bool) -> Registration:
         user_purpose="reading and submitting to the library",
         custom_scopes=dict(CUSTOM_SCOPES),
         server_scopes=[*use, REVIEW],
+        database=Database("library", library_database_url(settings, env), SCHEMA),
     )

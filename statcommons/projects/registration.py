@@ -6,11 +6,13 @@ manages the member groups, the collaboration accounts and their servers.
 
 from __future__ import annotations
 
+from ..kit.migrations import Database
 from ..kit.registration import ENGINE_ENV, POSTGRES_ENV, Registration, admins_role, service_entry
 from ..platform.units import parse_size
 from ..settings import projects_archive_folder, projects_database_url, state_dir
 from . import access
 from .core import Options
+from .store import SCHEMA
 
 #: The projects service's hub role, and why it needs each scope.
 SERVICE_SCOPES = {
@@ -75,4 +77,5 @@ def registration(settings: dict, env: dict, ops: bool) -> Registration:
         user_purpose="projects",
         custom_scopes=dict(access.CUSTOM_SCOPES),
         server_scopes=use,
+        database=Database("projects", database(settings, env), SCHEMA),
     )

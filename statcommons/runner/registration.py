@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..kit.migrations import Database
 from ..kit.registration import ENGINE_ENV, POSTGRES_ENV, Registration, admins_role, service_entry
 from ..platform import network
 from ..platform.units import parse_size
@@ -16,6 +17,7 @@ from ..settings import runner_folder, state_dir
 from . import access
 from .executor import Options as RunOptions
 from .runs import Limits
+from .store import SCHEMA
 
 #: The library's scopes the runner's role needs (the library's own names for them).
 LIBRARY_READ = "custom:library:read"
@@ -107,4 +109,5 @@ def registration(settings: dict, env: dict, ops: bool) -> Registration:
         user_purpose="running notebooks",
         custom_scopes=dict(access.CUSTOM_SCOPES),
         server_scopes=[*use, access.ADMIN],
+        database=Database("runner", options(settings, env).database, SCHEMA),
     )
