@@ -6,6 +6,9 @@ PY := $(VENV)/bin/python
 .PHONY: run test test-unit test-extension extension lint bench bench-runner bench-search bench-panel bench-pressure images engine-deps browser-deps postgres-deps deps
 
 EXT := extensions/statcommons-library
+# The official DCAT-AP SHACL shapes the catalogue is checked against (tests/library/test_dcat.py),
+# from the reference data beside this checkout when it is there.
+export DCAT_AP_SHAPES ?= $(abspath $(wildcard ../shared/data/dcat-ap/dcat-ap-SHACL.ttl))
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	@PYTHON=$(PYTHON) scripts/install-system.sh base

@@ -91,7 +91,7 @@ SCHEMA: dict[str, Any] = _obj(
         ),
         "engine": _obj(
             {
-                "kind": {"enum": ["auto", "docker", "podman"], "default": "auto"},
+                "kind": {"enum": ["auto", "docker", "podman", "none"], "default": "auto"},
                 "docker_host": {
                     "type": ["string", "null"],
                     "pattern": "^(unix|tcp|ssh)://",
@@ -420,10 +420,23 @@ def validate(data: Any, source: str = "settings") -> dict:
             "proxy on this machine, which would then speak TLS under the public name; put TLS in a reverse proxy "
             "in front of the hub instead (README: Deploying for an institution)"
         )
+    _check_engine(settings, source)
     _check_runner(settings, source)
     _check_projects(settings, source)
     _check_group_names(settings, source)
     return settings
+
+
+def _check_engine(settings: dict, source: str) -> None:
+    """Without a container engine (``engine.kind: none``) no service that starts containers may be on."""
+    if settings["engine"]["kind"] != "none":
+        return
+    for service, what in (("runner", "runs notebooks in containers"), ("projects", "makes volumes and servers")):
+        if settings[service]["enabled"]:
+            raise SettingsError(
+                f"{source}: {service}.enabled: true is not allowed while engine.kind is 'none': the {service} "
+                f"service {what}; set {service}.enabled: false, or choose an engine (auto, docker or podman)"
+            )
 
 
 def _check_group_names(settings: dict, source: str) -> None:

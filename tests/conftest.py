@@ -42,10 +42,20 @@ def engine(tmp_path_factory):
 @pytest.fixture
 def make_hub(tmp_path_factory, engine, request):
     """Start hubs on random ports; their containers and volumes are removed afterwards."""
+    yield from _hubs(tmp_path_factory, engine.docker_host, request)
+
+
+@pytest.fixture
+def make_bare_hub(tmp_path_factory, request):
+    """Start hubs with no container engine (``engine.kind: none``): no image, no server, no runner or projects."""
+    yield from _hubs(tmp_path_factory, None, request)
+
+
+def _hubs(tmp_path_factory, docker_host: str | None, request):
     hubs: list[RunningHub] = []
 
     def make(**kwargs) -> RunningHub:
-        hub = RunningHub(tmp_path_factory.mktemp("hub"), engine.docker_host, **kwargs)
+        hub = RunningHub(tmp_path_factory.mktemp("hub"), docker_host, **kwargs)
         hubs.append(hub)
         return hub.start()
 

@@ -33,16 +33,30 @@ FROM_CONTAINERS = "100.64.7.2"
 INTERNAL_IP = "127.0.0.2"
 
 
-def _free_ports(count: int) -> int:
-    """The first of ``count`` consecutive free loopback ports, below the kernel's ephemeral range.
+def _port_range() -> tuple[int, int]:
+    """Where this process looks for free ports: below the kernel's ephemeral range, this worker's share of it.
 
-    Every outgoing connection on the machine takes its local port from that range, so a port
-    found there with bind(0) can be taken before the hub binds it.
+    Every outgoing connection on the machine takes its local port from the ephemeral range, so a
+    port found there with bind(0) can be taken before the hub binds it. Under pytest-xdist each
+    worker has a share of its own: a port one worker found free and has not bound yet is never
+    another's pick.
     """
     ephemeral = Path("/proc/sys/net/ipv4/ip_local_port_range")
-    low = int(ephemeral.read_text().split()[0]) if ephemeral.exists() else 32768
+    low, high = 10000, int(ephemeral.read_text().split()[0]) if ephemeral.exists() else 32768
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")  # "gw0", "gw1"... under xdist
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    if not worker.startswith("gw") or workers < 2:
+        return low, high
+    share = (high - low) // workers
+    first = low + int(worker[2:]) % workers * share
+    return first, first + share
+
+
+def _free_ports(count: int) -> int:
+    """The first of ``count`` consecutive free loopback ports in this worker's range (:func:`_port_range`)."""
+    low, high = _port_range()
     while True:
-        first = random.randrange(10000, low - count)
+        first = random.randrange(low, high - count)
         with contextlib.ExitStack() as stack:
             try:
                 for port in range(first, first + count):
@@ -81,8 +95,17 @@ def _merge(settings: dict, extra: dict) -> None:
             settings[key] = value
 
 
+#: A hub with no container engine (:data:`RunningHub` given no engine): it builds no image and starts
+#: no server, so the services that start containers are off.
+NO_ENGINE = {"engine": {"kind": "none"}, "runner": {"enabled": False}, "projects": {"enabled": False}}
+
+
 class RunningHub:
-    def __init__(self, workdir: Path, docker_host: str, extra_settings: dict | None = None, env: dict | None = None):
+    """A hub started with ``statcommons run``; with ``docker_host=None``, one with no container engine."""
+
+    def __init__(
+        self, workdir: Path, docker_host: str | None, extra_settings: dict | None = None, env: dict | None = None
+    ):
         self.workdir = workdir
         self.docker_host = docker_host
         self.port = free_port_pair()
@@ -116,6 +139,8 @@ class RunningHub:
             "runner": {"port": self.runner_port},
             "projects": {"port": self.projects_port},
         }
+        if docker_host is None:
+            _merge(settings, NO_ENGINE)
         _merge(settings, extra_settings or {})
         self.settings_file.write_text(yaml.safe_dump(settings))
         self.env = {
@@ -123,9 +148,11 @@ class RunningHub:
             "STATCOMMONS_SETTINGS": str(self.settings_file),
             "STATCOMMONS_ADMIN_PASSWORD": self.admin_password,
             "STATCOMMONS_API_TOKEN": self.ops_token,
-            "DOCKER_HOST": docker_host,
+            **({"DOCKER_HOST": docker_host} if docker_host else {}),
             **(env or {}),
         }
+        if docker_host is None:
+            self.env.pop("DOCKER_HOST", None)
         self.proc: subprocess.Popen | None = None
 
     # --- process -------------------------------------------------------
@@ -178,12 +205,16 @@ class RunningHub:
         return docker.DockerClient(base_url=self.docker_host, timeout=60)
 
     def containers(self) -> list:
+        if self.docker_host is None:
+            return []  # no engine: nothing ever ran
         # Filtered by the engine: listing all containers inspects each, and fails when another
         # session's container disappears meanwhile.
         listed = self.engine().containers.list(all=True, filters={"name": self.prefix + "-"}, ignore_removed=True)
         return [c for c in listed if c.name.startswith(self.prefix + "-")]
 
     def cleanup_engine(self) -> None:
+        if self.docker_host is None:
+            return
         client = self.engine()
         for container in self.containers():
             container.remove(force=True)

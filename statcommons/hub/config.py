@@ -83,7 +83,9 @@ def update_network(c, settings: dict) -> None:
 def update_spawner(c, settings: dict) -> None:
     servers = settings["servers"]
     ulimits = settings["engine"]["ulimits"]
-    c.JupyterHub.spawner_class = "statcommons.hub.spawner.StatCommonsSpawner"
+    # Without a container engine (engine.kind: none) every start is refused, saying why.
+    spawner = "NoEngineSpawner" if settings["engine"]["kind"] == "none" else "StatCommonsSpawner"
+    c.JupyterHub.spawner_class = f"statcommons.hub.spawner.{spawner}"
     # What server_spec reads: profiles, names, the shared folders, and where the services listen.
     c.StatCommonsSpawner.settings = {
         key: settings[key]

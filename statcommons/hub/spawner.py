@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 import docker
 from dockerspawner import DockerSpawner
 from jupyterhub import orm
+from jupyterhub.spawner import Spawner
 from jupyterhub.utils import random_port
 from tornado import web
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
@@ -310,3 +311,23 @@ class StatCommonsSpawner(DockerSpawner):
     def clear_state(self):
         super().clear_state()
         self.host_port = 0
+
+
+#: Why a hub without a container engine starts nobody's server.
+NO_ENGINE = "this hub has no container engine (engine.kind: none): no server can start on it"
+
+
+class NoEngineSpawner(Spawner):
+    """The spawner of a hub with no container engine (``engine.kind: none``): every start is refused, saying why.
+
+    Such a hub serves the library (and the hub's own pages) only; nothing on it ever runs.
+    """
+
+    async def start(self):
+        raise web.HTTPError(503, NO_ENGINE)
+
+    async def poll(self):
+        return 0  # never running
+
+    async def stop(self, now=False):
+        return None

@@ -161,6 +161,8 @@ def find_engine(settings: dict, state: Path, env: dict | None = None) -> Engine:
     """The engine to use, starting our Podman service when that is the one."""
     env = os.environ if env is None else env
     conf = settings["engine"]
+    if conf["kind"] == "none":
+        raise EngineError("engine.kind is 'none': no container engine to use; set engine.kind: auto, docker or podman")
     explicit = conf["docker_host"] or env.get("DOCKER_HOST")
     if explicit:
         if not ping(explicit):

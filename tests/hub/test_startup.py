@@ -1,4 +1,8 @@
-"""Starting the hub the way `make run` does: progress, readiness and clear failures."""
+"""Starting the hub the way `make run` does: progress, readiness and clear failures.
+
+The failures before anything starts need nothing; the starts need the engine, or none at all
+with ``engine.kind: none``.
+"""
 
 import os
 import subprocess
@@ -8,8 +12,6 @@ import pytest
 import yaml
 
 from ..hubtools import ROOT, wait_for
-
-pytestmark = pytest.mark.containers
 
 
 def run_statcommons(tmp_path, settings: dict, env: dict | None = None, timeout: float = 60):
@@ -67,6 +69,7 @@ def test_oauth_without_client_secret_is_refused(tmp_path):
     assert "set OAUTH_CLIENT_ID and OAUTH_CLIENT_SECRET in the environment" in result.stderr
 
 
+@pytest.mark.containers
 def test_run_shows_progress_and_readiness(make_hub):
     hub = make_hub()
     wait_for(lambda: "==> hub ready" in hub.log(), 10, what="the ready line")
@@ -80,8 +83,24 @@ def test_run_shows_progress_and_readiness(make_hub):
     assert "==> building" not in hub.log()
 
 
-def test_second_hub_on_the_same_port_is_refused(make_hub, tmp_path):
-    hub = make_hub()
+@pytest.mark.hub
+def test_second_hub_on_the_same_port_is_refused(make_bare_hub, tmp_path):
+    hub = make_bare_hub()
     result = run_statcommons(tmp_path, {"hub": {"port": hub.port, "api_port": hub.api_port + 1}})
     assert result.returncode == 1
     assert f"127.0.0.1:{hub.port} (hub.port) is already in use: is a hub already running" in result.stderr
+
+
+@pytest.mark.hub
+def test_a_hub_without_an_engine_builds_nothing_and_refuses_servers_saying_why(make_bare_hub):
+    hub = make_bare_hub()
+    wait_for(lambda: "==> hub ready" in hub.log(), 10, what="the ready line")
+    log = hub.log()
+    assert "==> no container engine (engine.kind: none): no server can start" in log
+    assert "==> container engine" not in log and "==> building" not in log
+    assert hub.api("POST", "/users/ana").status_code == 201
+    r = hub.api("POST", "/users/ana/server")
+    assert r.status_code == 503, r.text
+    assert "this hub has no container engine (engine.kind: none)" in r.json()["message"]
+    assert hub.server("ana") is None
+    assert hub.api("GET", "/users/ana").status_code == 200  # the hub is still well

@@ -109,6 +109,13 @@ def test_spawner():
     assert c.Spawner.default_url == "/lab"
 
 
+def test_without_an_engine_the_spawner_refuses_every_start():
+    c = Config()
+    off = {"enabled": False}
+    config.update_spawner(c, validate({"engine": {"kind": "none"}, "runner": off, "projects": off}))
+    assert c.JupyterHub.spawner_class == "statcommons.hub.spawner.NoEngineSpawner"
+
+
 def test_local_auth():
     c = Config()
     config.update_auth(c, validate({"auth": {"admin_users": ["root-admin"]}}), env={})

@@ -27,6 +27,12 @@ def test_no_engine_at_all(tmp_path, monkeypatch):
         engine.find_engine(validate({}), tmp_path, env={})
 
 
+def test_no_engine_is_asked_for_none(tmp_path):
+    settings = validate({"engine": {"kind": "none"}, "runner": {"enabled": False}, "projects": {"enabled": False}})
+    with pytest.raises(engine.EngineError, match="engine.kind is 'none'"):
+        engine.find_engine(settings, tmp_path, env={"DOCKER_HOST": f"unix://{tmp_path}/any.sock"})
+
+
 def test_slirp4netns_needs_podman():
     docker_engine = engine.Engine("docker", "unix:///var/run/docker.sock", {})
     with pytest.raises(engine.EngineError, match="needs Podman.*set engine.network to 'bridge'"):
