@@ -19,7 +19,7 @@ from playwright.sync_api import expect
 from ..hubtools import Person
 from .test_login import log_in
 
-pytestmark = [pytest.mark.browser, pytest.mark.containers]
+pytestmark = [pytest.mark.browser, pytest.mark.hub]
 
 NO_SERVICES = {"library": {"enabled": False}, "runner": {"enabled": False}, "projects": {"enabled": False}}
 
@@ -78,8 +78,8 @@ def can_log_in(person: Person) -> bool:
     return fresh.logged_in
 
 
-def test_a_page_of_another_origin_cannot_approve_or_discard(make_hub, page, artifacts):
-    hub = make_hub(extra_settings=NO_SERVICES)
+def test_a_page_of_another_origin_cannot_approve_or_discard(make_bare_hub, page, artifacts):
+    hub = make_bare_hub(extra_settings=NO_SERVICES)
     mallory = Person(hub, "mallory")
     trudy = Person(hub, "trudy")
     for person in (mallory, trudy):

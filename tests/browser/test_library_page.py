@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from ..hubtools import wait_for
 from .test_login import log_in
 
-pytestmark = [pytest.mark.browser, pytest.mark.containers]
+pytestmark = [pytest.mark.browser, pytest.mark.hub]
 
 HOSTILE_TITLE = "Tricky </script><script>alert(1)</script> title"
 HOSTILE_SUMMARY = '<img src=x onerror=alert(1)> <a data-commandlinker-command="x">run</a> [click](javascript:alert(1))'
@@ -47,8 +47,8 @@ def open_library_page(page, url: str) -> None:
         page.wait_for_url(re.compile(r"/services/library/"))
 
 
-def test_search_facet_item_rating_comment_and_hostile_text(make_hub, page, artifacts):
-    hub = make_hub()
+def test_search_facet_item_rating_comment_and_hostile_text(make_bare_hub, page, artifacts):
+    hub = make_bare_hub()
     library = f"{hub.url}/services/library"
     wait_for(lambda: requests.get(f"{library}/api/openapi.json", timeout=5).status_code == 200, 60, what="the library")
     hostile_id = hostile_item(hub, library)

@@ -15,7 +15,7 @@ import requests
 
 from ..hubtools import Person
 
-pytestmark = pytest.mark.containers
+pytestmark = pytest.mark.hub
 
 # No service is needed to approve accounts: the hub starts faster without them.
 NO_SERVICES = {"library": {"enabled": False}, "runner": {"enabled": False}, "projects": {"enabled": False}}
@@ -52,8 +52,8 @@ class AuthorizationPage(HTMLParser):
         return form
 
 
-def hub_without_services(make_hub):
-    return make_hub(extra_settings=NO_SERVICES)
+def hub_without_services(make_bare_hub):
+    return make_bare_hub(extra_settings=NO_SERVICES)
 
 
 def admin(hub) -> Person:
@@ -90,8 +90,8 @@ def page_token(admin: Person) -> str:
     return page(admin).forms[0]["fields"]["_xsrf"]
 
 
-def test_a_get_from_a_logged_in_admin_changes_nothing(make_hub):
-    hub = hub_without_services(make_hub)
+def test_a_get_from_a_logged_in_admin_changes_nothing(make_bare_hub):
+    hub = hub_without_services(make_bare_hub)
     boss = admin(hub)
     mallory = signed_up(hub, "mallory")
     ana = signed_up(hub, "ana")
@@ -116,8 +116,8 @@ def test_a_get_from_a_logged_in_admin_changes_nothing(make_hub):
     assert can_log_in(ana)
 
 
-def test_a_post_without_the_pages_xsrf_token_is_refused(make_hub):
-    hub = hub_without_services(make_hub)
+def test_a_post_without_the_pages_xsrf_token_is_refused(make_bare_hub):
+    hub = hub_without_services(make_bare_hub)
     boss = admin(hub)
     mallory = signed_up(hub, "mallory")
     signed_up(hub, "trudy")
@@ -159,8 +159,8 @@ def test_a_post_without_the_pages_xsrf_token_is_refused(make_hub):
     assert can_log_in(ana)
 
 
-def test_the_admin_approves_unapproves_and_discards_with_the_pages_buttons(make_hub):
-    hub = hub_without_services(make_hub)
+def test_the_admin_approves_unapproves_and_discards_with_the_pages_buttons(make_bare_hub):
+    hub = hub_without_services(make_bare_hub)
     boss = admin(hub)
     ana = signed_up(hub, "ana")
     trudy = signed_up(hub, "trudy")
@@ -206,8 +206,8 @@ def test_the_admin_approves_unapproves_and_discards_with_the_pages_buttons(make_
     assert page(boss).rows == {"admin": "yes", "ana": "yes", "trudy": "no"}
 
 
-def test_scripts_approve_with_an_api_token(make_hub):
-    hub = hub_without_services(make_hub)
+def test_scripts_approve_with_an_api_token(make_bare_hub):
+    hub = hub_without_services(make_bare_hub)
     ana = signed_up(hub, "ana")
     signed_up(hub, "trudy")
     ops = {"Authorization": f"token {hub.ops_token}"}
@@ -233,8 +233,8 @@ def test_scripts_approve_with_an_api_token(make_hub):
     assert can_log_in(ana)
 
 
-def test_the_page_escapes_names_and_its_buttons_post_to_the_right_account(make_hub):
-    hub = hub_without_services(make_hub)
+def test_the_page_escapes_names_and_its_buttons_post_to_the_right_account(make_bare_hub):
+    hub = hub_without_services(make_bare_hub)
     boss = admin(hub)
     name = "x\"'<b>&amp;#?%41;"
     hostile = signed_up(hub, name)

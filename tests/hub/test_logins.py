@@ -16,7 +16,7 @@ from requests.adapters import HTTPAdapter
 
 from ..hubtools import Person
 
-pytestmark = pytest.mark.containers
+pytestmark = pytest.mark.hub
 
 DEFAULTS = {"signups_per_address_per_hour": 5, "signups_per_hour": 100}  # the settings' own defaults
 
@@ -46,7 +46,7 @@ def attempt(someone: Person, password: str, **headers) -> requests.Response:
 
 
 @pytest.fixture(scope="module")
-def hub(engine, tmp_path_factory):
+def hub(tmp_path_factory):
     from ..hubtools import RunningHub
 
     settings = {
@@ -55,7 +55,7 @@ def hub(engine, tmp_path_factory):
         "runner": {"enabled": False},
         "projects": {"enabled": False},
     }
-    running = RunningHub(tmp_path_factory.mktemp("loginhub"), engine.docker_host, extra_settings=settings)
+    running = RunningHub(tmp_path_factory.mktemp("loginhub"), None, extra_settings=settings)
     running.start()
     admin = Person(running, "admin", running.admin_password)
     admin.log_in()

@@ -58,12 +58,12 @@ def _postgres_url(server: dict) -> str:
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
-def library(request, engine, tmp_path_factory):
-    """A hub with the library service, once per backend; the curated folder is loaded at start."""
+def library(request, tmp_path_factory):
+    """A hub with the library service (no container engine), once per backend; the curated folder is loaded first."""
     env = {}
     if request.param == "postgresql":
         env["STATCOMMONS_LIBRARY_DB"] = _postgres_url(request.getfixturevalue("postgres_server"))
-    hub = RunningHub(tmp_path_factory.mktemp("libhub"), engine.docker_host, env=env)
+    hub = RunningHub(tmp_path_factory.mktemp("libhub"), None, env=env)
     hub.start()
     lib = Library(hub)
     try:

@@ -17,7 +17,7 @@ from statcommons.settings import ROOT
 
 from ..hubtools import wait_for
 
-pytestmark = pytest.mark.containers
+pytestmark = pytest.mark.hub
 
 CURATED, _ = files.load_folder(ROOT / "library")
 

@@ -23,7 +23,7 @@ from ..hubtools import RunningHub, wait_for
 from ..library.corpus import Corpus
 from .conftest import Library
 
-pytestmark = pytest.mark.containers
+pytestmark = pytest.mark.hub
 
 ITEMS = 100_000
 SEED = 20240601
@@ -39,7 +39,7 @@ def fill(url: str, corpus: Corpus) -> None:
         store.close()
 
 
-def test_a_hub_with_a_big_catalogue_starts_and_its_library_answers_while_indexing(engine, tmp_path):
+def test_a_hub_with_a_big_catalogue_starts_and_its_library_answers_while_indexing(tmp_path):
     corpus = Corpus(ITEMS, SEED)
     url = f"sqlite:///{tmp_path / 'library.db'}"
     fill(url, corpus)
@@ -49,7 +49,7 @@ def test_a_hub_with_a_big_catalogue_starts_and_its_library_answers_while_indexin
         shutil.copy(ROOT / "library" / f"{name}.yaml", folder)
     settings = {"library": {"folder": str(folder)}, "runner": {"enabled": False}, "projects": {"enabled": False}}
     (tmp_path / "hub").mkdir()
-    hub = RunningHub(tmp_path / "hub", engine.docker_host, extra_settings=settings, env={"STATCOMMONS_LIBRARY_DB": url})
+    hub = RunningHub(tmp_path / "hub", None, extra_settings=settings, env={"STATCOMMONS_LIBRARY_DB": url})
     library = Library(hub)
     started = time.monotonic()
     hub.start()

@@ -22,7 +22,7 @@ from statcommons.settings import ROOT
 
 from ..hubtools import Person
 
-pytestmark = pytest.mark.containers
+pytestmark = pytest.mark.hub
 
 CURATED = {item["id"]: item for item in files.load_folder(ROOT / "library")[0]}
 ITEM_LINK = re.compile(r'href="/services/library/items/([^"]+)"')

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.containers
+pytestmark = pytest.mark.hub
 
 CHECKS = (
     "not_a_server_error",

@@ -11,7 +11,7 @@ import requests
 
 from .provider import Provider, s256
 
-pytestmark = pytest.mark.containers
+pytestmark = pytest.mark.hub
 
 PASSWORD = "correct horse battery"
 
@@ -26,13 +26,13 @@ def provider():
 
 
 @pytest.fixture
-def hub(make_hub, provider):
+def hub(make_bare_hub, provider):
     oidc = provider.oidc_settings(allowed_groups=["statisticians"], admin_groups=["hub-admins"])
-    hub = make_hub(
+    hub = make_bare_hub(
         extra_settings={"auth": {"type": "oidc", "admin_users": ["it-admin"], "oidc": oidc}},
         env=provider.client_env(),
     )
-    # The port is chosen when make_hub creates the hub; no request reaches the provider before a login.
+    # The port is chosen when make_bare_hub creates the hub; no request reaches the provider before a login.
     provider.redirect_uri = f"{hub.url}/hub/oauth_callback"
     return hub
 
