@@ -57,12 +57,15 @@ images: deps engine-deps extension
 lint: deps
 	@$(VENV)/bin/ruff check statcommons tests benchmarks jupyterhub_config.py $(EXT)/statcommons_library
 
-## test: every test tier (unit, hub with containers, OAuth, browser); images are built first
+## test: every test tier (unit, hub with containers, OAuth, browser); images are built first.
+# Two pytest processes, each given whole test files, so that a module's hub starts once.
+XDIST := -n 2 --dist loadfile
 test: deps engine-deps browser-deps postgres-deps lint images test-extension
-	@$(PY) -m pytest $(PYTEST_ARGS)
+	@$(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
 
-test-unit: deps
-	@$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+## test-unit: every test that needs no running hub, no engine and no browser
+test-unit: deps postgres-deps
+	@$(PY) -m pytest $(XDIST) -m "not containers and not hub and not browser and not notebooks" $(PYTEST_ARGS)
 
 ## bench: every benchmark (spawn, runner, search, Library panel, co-editing, pressure), each next to its baseline
 bench: deps engine-deps browser-deps images postgres-deps

@@ -1,5 +1,10 @@
 """What every StatCommons hub service is built from.
 
+- ``registration``: what a service gives the hub (its entry, roles, scopes, database).
 - ``web``: hub authentication, JSON errors, streamed bodies, the application's serving.
+- ``endpoints``: each endpoint declared once, on its handler method (route, models, description).
+- ``validation``: requests checked against the declared pydantic models, refused with a 422 naming each field.
+- ``openapi``: the OpenAPI 3.1 document made from the declarations.
+- ``client``: one HTTP client for the hub's API and sibling services.
 - ``migrations``: a service database's schema, created or upgraded with Alembic.
 """

@@ -9,5 +9,7 @@ Modules: :mod:`.access` (scopes, who calls), :mod:`.store` (runs and schedules i
 :mod:`.sources` (the library API: items, attached notebooks, ``last_run``),
 :mod:`.executor` (containers and papermill), :mod:`.incontainer` (the driver run inside the
 container), :mod:`.runs` (queue, workers, recovery after a crash, cancelling),
-:mod:`.scheduler` (cron), :mod:`.api`, :mod:`.openapi` and :mod:`.app` (the HTTP service).
+:mod:`.scheduler` (cron), :mod:`.models` (what requests and answers hold), :mod:`.api` (the
+endpoints, declared once: routes, validation and the OpenAPI document) and :mod:`.app` (the HTTP
+service), :mod:`.registration` (what the hub registers, and the options).
 """

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -198,3 +199,43 @@ def test_the_jest_schema_fixture_is_the_library_schema():
     assert json.loads(fixture.read_text()) == json.loads(json.dumps(schema.SCHEMA)), (
         f"the library's item schema changed: refresh {fixture} from GET /api/schema"
     )
+
+
+def _documents() -> dict[str, dict]:
+    """Each service's OpenAPI document, made by the service's own code (paths relative to its base URL)."""
+    from statcommons.kit import openapi as kit_openapi
+    from statcommons.library.service.openapi import openapi as library_openapi
+    from statcommons.projects.openapi import openapi as projects_openapi
+    from statcommons.runner import api as runner_api
+
+    return {
+        "library": library_openapi("/services/library/"),
+        "runner": kit_openapi.document(runner_api.API, "/services/runner/"),
+        "projects": projects_openapi("/services/projects/"),
+    }
+
+
+# Values of path parameters: an item id, a number, a project name.
+_SAMPLES = ("a-b", "12", "survey")
+
+
+@pytest.mark.parametrize("service", sorted(rules.RULES))
+def test_the_allowlist_allows_only_declared_endpoints(service):
+    """Every allowed path and method is an endpoint of the service's own OpenAPI document."""
+    document = _documents()[service]
+    # The document's server is the service's base URL, or its api/ folder.
+    root = document["servers"][0]["url"].split(f"/services/{service}", 1)[1].strip("/")
+    declared = set()
+    for template, operations in document["paths"].items():
+        for method in operations:
+            for sample in _SAMPLES:
+                path = re.sub(r"\{[^}]+\}", sample, f"{root}/{template.lstrip('/')}".lstrip("/"))
+                declared |= {
+                    (pattern.pattern, method.upper())
+                    for pattern, methods in rules.RULES[service]
+                    if pattern.fullmatch(path) and method.upper() in methods
+                }
+    allowed = {(pattern.pattern, method) for pattern, methods in rules.RULES[service] for method in methods}
+    # HEAD is answered wherever GET is (tornado), without a declaration of its own.
+    allowed -= {(p, "HEAD") for p, m in allowed if m == "HEAD" and (p, "GET") in declared}
+    assert allowed - declared == set()
