@@ -6,5 +6,6 @@
 - ``validation``: requests checked against the declared pydantic models, refused with a 422 naming each field.
 - ``openapi``: the OpenAPI 3.1 document made from the declarations.
 - ``client``: one HTTP client for the hub's API and sibling services.
+- ``database``: the SQLAlchemy engine of a service's database.
 - ``migrations``: a service database's schema, created or upgraded with Alembic.
 """

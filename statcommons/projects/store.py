@@ -18,11 +18,10 @@ The tables are those of :data:`metadata`; their history is the Alembic revisions
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.pool import StaticPool
 
+from ..kit import database
 from ..kit import migrations as dbschema
 from . import migrations
 
@@ -86,10 +85,7 @@ class Store:
     """
 
     def __init__(self, url: str):
-        options: dict[str, Any] = {}
-        if url.startswith("sqlite") and ":memory:" in url:
-            options = {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
-        self.db = sa.create_engine(url, **options)
+        self.db = database.connect(url)
         # What was done, for the service's log: ["create"], ["stamp 0001_baseline", "0002_notices"], [].
         self.migrated = dbschema.upgrade(self.db, SCHEMA)
 

@@ -19,8 +19,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
-from sqlalchemy.pool import StaticPool
 
+from ..kit import database
 from ..kit import migrations as dbschema
 from . import migrations
 
@@ -155,10 +155,7 @@ class Store:
     """
 
     def __init__(self, url: str):
-        options: dict[str, Any] = {}
-        if url.startswith("sqlite") and ":memory:" in url:
-            options = {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
-        self.db = sa.create_engine(url, **options)
+        self.db = database.connect(url)
         # What was done, for the service's log: ["create"], ["stamp 0001_baseline"], [].
         self.migrated = dbschema.upgrade(self.db, SCHEMA)
 

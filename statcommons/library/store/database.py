@@ -11,8 +11,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.pool import StaticPool
 
+from ...kit import database
 from ...kit import migrations as dbschema
 from .. import migrations
 from .search import sql
@@ -32,11 +32,8 @@ SCHEMA = dbschema.Schema(
 
 def connect(url: sa.URL, options: dict[str, Any]) -> sa.Engine:
     """The engine of the database at ``url`` (SQLite or PostgreSQL), with SQLite's pragmas set at each connection."""
-    dialect = url.get_backend_name()
-    if dialect == "sqlite" and url.database in (None, "", ":memory:"):
-        options = {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}, **options}
-    db = sa.create_engine(url, **options)
-    if dialect == "sqlite":
+    db = database.connect(url, **options)
+    if url.get_backend_name() == "sqlite":
         event.listen(db, "connect", _sqlite_pragmas)
     return db
 
