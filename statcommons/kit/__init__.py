@@ -1,6 +1,7 @@
 """What every StatCommons hub service is built from.
 
 - ``registration``: what a service gives the hub (its entry, roles, scopes, database).
+- ``caller``: who calls a service, with the scopes the hub granted.
 - ``web``: hub authentication, JSON errors, streamed bodies, the application's serving.
 - ``endpoints``: each endpoint declared once, on its handler method (route, models, description).
 - ``validation``: requests checked against the declared pydantic models, refused with a 422 naming each field.

@@ -10,7 +10,7 @@ imports: the hub's configuration imports it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ..kit import caller as kit_caller
 
 USE = "custom:projects:use"
 ADMIN = "custom:projects:admin"
@@ -21,17 +21,8 @@ CUSTOM_SCOPES = {
 }
 
 
-@dataclass(frozen=True)
-class Caller:
+class Caller(kit_caller.Caller):
     """A hub user or service calling the projects service (or an admin at the command line)."""
-
-    name: str
-    kind: str = "user"
-    scopes: frozenset[str] = frozenset()
-
-    @classmethod
-    def from_model(cls, model: dict) -> Caller:
-        return cls(name=model["name"], kind=model.get("kind", "user"), scopes=frozenset(model.get("scopes", ())))
 
     @classmethod
     def operator(cls) -> Caller:

@@ -9,7 +9,7 @@ failing library notebooks). Light on imports: the hub's configuration imports it
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ..kit import caller as kit_caller
 
 RUN = "custom:runner:run"
 ADMIN = "custom:runner:admin"
@@ -20,17 +20,8 @@ CUSTOM_SCOPES = {
 }
 
 
-@dataclass(frozen=True)
-class Caller:
+class Caller(kit_caller.Caller):
     """A hub user or service calling the runner."""
-
-    name: str
-    kind: str
-    scopes: frozenset[str]
-
-    @classmethod
-    def from_model(cls, model: dict) -> Caller:
-        return cls(name=model["name"], kind=model.get("kind", "user"), scopes=frozenset(model.get("scopes", ())))
 
     @property
     def admin(self) -> bool:

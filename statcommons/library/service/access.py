@@ -9,7 +9,7 @@ the answer; it never keeps a list of users of its own.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ...kit import caller as kit_caller
 
 READ = "custom:library:read"
 SUBMIT = "custom:library:submit"
@@ -26,17 +26,8 @@ CUSTOM_SCOPES = {
 }
 
 
-@dataclass(frozen=True)
-class Caller:
+class Caller(kit_caller.Caller):
     """A hub user or service calling the library, with what it may do."""
-
-    name: str
-    kind: str
-    scopes: frozenset[str]
-
-    @classmethod
-    def from_model(cls, model: dict) -> Caller:
-        return cls(name=model["name"], kind=model.get("kind", "user"), scopes=frozenset(model.get("scopes", ())))
 
     @property
     def admin(self) -> bool:
