@@ -216,7 +216,7 @@ def test_hub_errors_are_clear(project):
     with pytest.raises(ServiceError) as silent:
         project.run(unreachable.status(project.name))
     assert silent.value.status == 0
-    assert "no answer from 127.0.0.1:1" in str(silent.value)
+    assert "the hub does not answer at 127.0.0.1:1" in str(silent.value)
     no_group = ProjectServers(f"{project.hub.url}/hub/api", project.hub.ops_token)
     with pytest.raises(ServiceError) as missing:
         project.run(no_group.start("nogroup"))
