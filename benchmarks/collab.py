@@ -33,10 +33,10 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.spawn import cleanup, open_engine, percentile, say  # noqa: E402
 from statcommons.platform import engine as engine_mod  # noqa: E402
 from statcommons.settings import validate  # noqa: E402
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
-from tests.collab.conftest import start_project  # noqa: E402
-from tests.collab.lab import cell_editor, log_in, open_notebook, put_cursor_at_end  # noqa: E402
+from tests.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from tests.hubtools import RunningHub  # noqa: E402
+from tests.projects.collab.conftest import start_project  # noqa: E402
+from tests.projects.collab.lab import cell_editor, log_in, open_notebook, put_cursor_at_end  # noqa: E402
 
 TARGET_P95_MS = 300.0
 NOTEBOOK = "bench.ipynb"

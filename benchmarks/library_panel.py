@@ -128,7 +128,7 @@ def measure(hub, queries: list[str]) -> dict[str, list[float]]:
     import requests
     from playwright.sync_api import expect, sync_playwright
 
-    from tests.browser.conftest import CHROMIUM_ARGS
+    from tests.chromium import CHROMIUM_ARGS
 
     token = hub.api("POST", "/users/admin/tokens", json={"expires_in": 3600}).json()["token"]
     http = requests.Session()

@@ -1,8 +1,9 @@
-"""Fixtures shared by the test tiers: the container engine and a real hub."""
+"""Fixtures shared by the test tiers: the container engine, real hubs, PostgreSQL and chromium."""
 
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,8 @@ from statcommons.platform import engine as engine_mod
 from statcommons.platform import images
 from statcommons.settings import validate
 
+from . import pgserver
+from .chromium import CHROMIUM, CHROMIUM_ARGS
 from .hubtools import RunningHub
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
@@ -77,3 +80,33 @@ def pytest_runtest_makereport(item, call):
     report = yield
     setattr(item, f"rep_{report.when}", report)
     return report
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A PostgreSQL server of our own on a Unix socket, with an empty database; stopped at the end."""
+    if pgserver.missing():
+        pytest.fail(f"the PostgreSQL server is not installed: {pgserver.missing()} is missing; "
+                    "`make postgres-deps` (run by `make test`) installs it, or set PG_BIN")  # fmt: skip
+    with pgserver.running("statcommons_test") as server:
+        yield server
+
+
+@pytest.fixture
+def page(request):
+    """A fresh page of Debian's chromium; the browser and Playwright stop in the finalizer."""
+    if not shutil.which(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: run `make browser-deps` (installs Debian's chromium)")
+    from playwright.sync_api import sync_playwright
+
+    playwright = sync_playwright().start()
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+
+    def close():
+        browser.close()
+        playwright.stop()
+
+    request.addfinalizer(close)
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context.set_default_timeout(30_000)
+    return context.new_page()

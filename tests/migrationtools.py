@@ -3,7 +3,7 @@
 A service's ``fixtures/`` folder holds the previous release's database twice, made by that
 release's own code: ``previous-release.sqlite``, copied for each test, and
 ``previous-release-postgresql.sql``, a ``pg_dump`` loaded into a new database of the session's
-PostgreSQL server (:func:`postgres_server`: a test module imports it).
+PostgreSQL server (the ``postgres_server`` fixture of ``tests/conftest.py``).
 """
 
 from __future__ import annotations
@@ -23,16 +23,6 @@ from tests import pgserver
 
 BACKENDS = ["sqlite", "postgresql"]
 _databases = itertools.count(1)
-
-
-@pytest.fixture(scope="session")
-def postgres_server():
-    """A PostgreSQL server of our own on a Unix socket; stopped at the end."""
-    if pgserver.missing():
-        pytest.fail(f"the PostgreSQL server is not installed: {pgserver.missing()} is missing; "
-                    "`make postgres-deps` (run by `make test`) installs it, or set PG_BIN")  # fmt: skip
-    with pgserver.running("migrations") as server:
-        yield server
 
 
 @contextmanager

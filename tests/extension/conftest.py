@@ -14,7 +14,7 @@ import pytest
 import requests
 from playwright.sync_api import expect, sync_playwright
 
-from ..browser.conftest import CHROMIUM, CHROMIUM_ARGS
+from ..chromium import CHROMIUM, CHROMIUM_ARGS
 from ..hubtools import Person, RunningHub, wait_for
 
 LAB_TIMEOUT_MS = 90_000

@@ -264,16 +264,6 @@ NASTY = [
 ]
 
 
-@pytest.fixture(scope="session")
-def postgres_server():
-    """A PostgreSQL server of our own on a Unix socket, with an empty database; stopped at the end."""
-    if pgserver.missing():
-        pytest.fail(f"the PostgreSQL server is not installed: {pgserver.missing()} is missing; "
-                    "`make postgres-deps` (run by `make test`) installs it, or set PG_BIN")  # fmt: skip
-    with pgserver.running(PG_DATABASE) as server:
-        yield server
-
-
 def _make_store(setup: tuple[str, str], request, folder: Path):
     """A new empty store and a function that removes it."""
     backend, mode = setup

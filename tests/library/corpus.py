@@ -9,7 +9,7 @@ and ``topics.yaml``. :func:`make_queries` draws queries of 1 to 3 words by how o
 uses them, so common words are frequent in them, as they are in what readers type.
 
 Used by ``benchmarks/search.py`` and ``benchmarks/library_panel.py``, and by the test of a hub
-whose library holds 100,000 items (``tests/library_service/test_big_catalogue.py``). About 20 s
+whose library holds 100,000 items (``tests/library/service/test_big_catalogue.py``). About 20 s
 for 100,000 items on one core; ``Store.add_many(batch, validate=False)`` loads them.
 """
 

@@ -17,7 +17,6 @@ from statcommons.kit import migrations as dbschema
 from statcommons.projects import store as projects_store
 from statcommons.projects.store import SCHEMA, Store
 from tests import migrationtools
-from tests.migrationtools import postgres_server  # noqa: F401  (a fixture)
 
 FIXTURES = Path(__file__).with_name("fixtures")
 # Every table of the previous release, with what orders its rows.

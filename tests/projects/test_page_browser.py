@@ -6,7 +6,6 @@ import re
 
 import pytest
 
-from ..browser.conftest import page  # noqa: F401  (the chromium page fixture)
 from ..hubtools import Person
 
 pytestmark = [pytest.mark.browser, pytest.mark.containers]

@@ -43,7 +43,7 @@ def test_no_server_error_and_no_response_outside_the_document(workspace, artifac
             "--seed",
             "20261125",
             "--workers",
-            "1",  # see tests/library_service/test_schemathesis.py
+            "1",  # see tests/library/service/test_schemathesis.py
             "--report",
             "junit",
             "--report-junit-path",

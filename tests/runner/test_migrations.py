@@ -16,7 +16,6 @@ import sqlalchemy as sa
 from statcommons.kit import migrations as dbschema
 from statcommons.runner.store import SCHEMA, Store
 from tests import migrationtools
-from tests.migrationtools import postgres_server  # noqa: F401  (a fixture)
 
 FIXTURES = Path(__file__).with_name("fixtures")
 # Every table of the previous release, with what orders its rows.

@@ -36,7 +36,6 @@ from statcommons.runner.store import Store
 from statcommons.settings import validate
 
 from .. import pgserver
-from ..library.conftest import postgres_server  # noqa: F401  (a fixture, shared)
 
 
 def run_options(**changes):

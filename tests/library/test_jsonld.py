@@ -9,7 +9,7 @@ import pytest
 from statcommons.library import files
 from statcommons.library.service.jsonld import TYPES, duration, item_jsonld, script_text
 
-EXAMPLES = Path(__file__).parent.parent / "library_examples" / "good"
+EXAMPLES = Path(__file__).parent / "examples" / "good"
 URL = "https://hub.example.org/services/library/items/x"
 
 

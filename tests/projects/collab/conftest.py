@@ -19,8 +19,8 @@ from statcommons.platform import names
 from statcommons.projects.collab import ProjectServers
 from statcommons.projects.registration import SERVICE_SCOPES as PROJECTS_SERVICE_SCOPES
 
-from ..browser.conftest import CHROMIUM, CHROMIUM_ARGS
-from ..hubtools import Person, RunningHub
+from ...chromium import CHROMIUM, CHROMIUM_ARGS
+from ...hubtools import Person, RunningHub
 
 PROJECT = "alpha"
 MEMBERS = ("ana", "ben", "cai", "dan")

@@ -19,8 +19,8 @@ import requests
 from statcommons.library.store import Store
 from statcommons.settings import ROOT
 
-from ..hubtools import RunningHub, wait_for
-from ..library.corpus import Corpus
+from ...hubtools import RunningHub, wait_for
+from ..corpus import Corpus
 from .conftest import Library
 
 pytestmark = pytest.mark.hub

@@ -20,7 +20,7 @@ import requests
 from statcommons.library import files
 from statcommons.settings import ROOT
 
-from ..hubtools import Person
+from ...hubtools import Person
 
 pytestmark = pytest.mark.hub
 

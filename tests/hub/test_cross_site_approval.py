@@ -16,8 +16,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from playwright.sync_api import expect
 
+from ..chromium import log_in
 from ..hubtools import Person
-from .test_login import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.hub]
 

@@ -12,7 +12,7 @@ import yaml
 
 from statcommons.library import files, gsbpm, schema
 
-EXAMPLES = Path(__file__).parent.parent / "library_examples"
+EXAMPLES = Path(__file__).parent / "examples"
 GOOD = sorted((EXAMPLES / "good").glob("*.yaml"))
 BAD = sorted((EXAMPLES / "bad").glob("*.yaml"))
 SUBPROCESS_COUNTS = {"1": 6, "2": 6, "3": 7, "4": 4, "5": 8, "6": 5, "7": 5, "8": 3}
@@ -91,7 +91,7 @@ def test_good_examples_validate(path, good):
 def test_bad_examples_name_their_error(path, bad):
     expected = path.read_text().splitlines()[0].removeprefix("# error: ")
     items, problems = bad
-    lines = [line for line in problems if line.startswith(f"tests/library_examples/bad/{path.name}: ")]
+    lines = [line for line in problems if line.startswith(f"tests/library/examples/bad/{path.name}: ")]
     assert any(expected in line for line in lines), lines
     assert all("\n" not in line for line in lines)
     assert path.stem not in [item["id"] for item in items]

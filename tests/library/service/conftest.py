@@ -9,8 +9,7 @@ import psycopg
 import pytest
 import requests
 
-from ..hubtools import RunningHub, wait_for
-from ..library.conftest import postgres_server  # noqa: F401  (a fixture, shared)
+from ...hubtools import RunningHub, wait_for
 
 BACKENDS = ["sqlite", "postgresql"]
 _databases = itertools.count(1)

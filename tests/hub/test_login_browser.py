@@ -7,17 +7,11 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from ..chromium import log_in
+
 pytestmark = [pytest.mark.browser, pytest.mark.containers]
 
 LAB_TIMEOUT_MS = 90_000
-
-
-def log_in(page, hub, password: str) -> None:
-    page.goto(f"{hub.url}/hub/login")
-    page.fill("#username_input", "admin")
-    page.fill("#password_input", password)
-    page.click("#login_submit")
-    page.wait_for_load_state()
 
 
 def test_wrong_password_shows_the_error(make_hub, page):

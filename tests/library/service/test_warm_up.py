@@ -28,8 +28,8 @@ from statcommons.library.service.app import WarmUp, make_app
 from statcommons.library.store import Store
 from statcommons.settings import ROOT
 
-from ..hubtools import free_port
-from ..library.conftest import ITEMS
+from ...hubtools import free_port
+from ..conftest import ITEMS
 
 PREFIX = "/services/library/"
 PEOPLE = {"token-of-ana": ("ana", [READ, SUBMIT]), "token-of-carla": ("carla", [READ, SUBMIT, REVIEW])}

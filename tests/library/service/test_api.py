@@ -15,7 +15,7 @@ import pytest
 from statcommons.library import files, gsbpm
 from statcommons.settings import ROOT
 
-from ..hubtools import wait_for
+from ...hubtools import wait_for
 
 pytestmark = pytest.mark.hub
 

@@ -8,8 +8,8 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from ..hubtools import wait_for
-from .test_login import log_in
+from ...chromium import log_in
+from ...hubtools import wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.hub]
 
