@@ -20,11 +20,11 @@ from tornado import web
 from tornado.log import enable_pretty_logging
 
 from .. import settings
+from ..kit import openapi
 from ..kit.web import NotFoundHandler, OAuthCallbackHandler, serve, service_hub_auth
 from . import api, pages, registration
 from .core import Options, Projects
 from .hub import Hub
-from .openapi import openapi
 from .store import Store
 
 log = logging.getLogger("statcommons.projects")
@@ -51,16 +51,9 @@ def handlers(prefix: str) -> list[tuple]:
     def route(path: str) -> str:
         return url_path_join(prefix, path)
 
-    project = r"api/projects/([^/]+)"
     return [
         (route("oauth_callback"), OAuthCallbackHandler),
-        (route("api/openapi.json"), api.OpenAPIHandler),
-        (route("api/projects"), api.ProjectsHandler),
-        (route(project), api.ProjectHandler),
-        (route(project + r"/members/([^/]+)"), api.MemberHandler),
-        (route(project + "/server"), api.ServerHandler),
-        (route("api/user"), api.UserHandler),
-        (route(r"api/notices/([^/]+)"), api.NoticeHandler),
+        *api.API.routes(route(api.ROOT)),
         (route(r"api/.*"), NotFoundHandler),
         *pages.handlers(prefix),
     ]
@@ -73,7 +66,7 @@ def make_app(projects: Projects, *, prefix: str, hub_auth: HubOAuth | None = Non
         projects=projects,
         prefix=prefix,
         hub_auth=hub_auth,
-        openapi=openapi(prefix),
+        openapi=openapi.document(api.API, url_path_join(prefix, api.ROOT)),
         cookie_secret=os.urandom(32),
         template_path=str(Path(__file__).with_name("templates")),
         static_path=str(Path(__file__).with_name("static")),

@@ -31,9 +31,12 @@ import docker
 import requests
 
 from ..kit.client import ServiceError
+from ..kit.validation import validate
+from ..kit.web import ApiError
 from ..platform import names, volumes
 from .access import Caller
 from .hub import Hub
+from .models import Membership, NewProject, ProjectChange
 from .store import Store
 
 log = logging.getLogger("statcommons.projects")
@@ -41,9 +44,6 @@ log = logging.getLogger("statcommons.projects")
 #: Seconds the hub's answer about groups and their members is kept (changes made elsewhere show after it).
 MEMBERSHIP_MAX_AGE = 10.0
 
-ROLES = ("owner", "member")
-MAX_TITLE = 200
-MAX_DESCRIPTION = 5000
 ARCHIVE_NAME = re.compile(r"^(?P<name>[a-z0-9-]+)-(?P<stamp>\d{8}T\d{6}Z)\.tar\.gz$")
 
 
@@ -66,6 +66,15 @@ def _status_of(error: ServiceError) -> int:
 
 def _field_error(status: int, path: str, message: str) -> ProjectError:
     return ProjectError(status, f"{path}: {message}", [{"path": path, "message": message}])
+
+
+def _checked(model: type, data: Any) -> Any:
+    """``data`` (a request's body, or what the command line gives) as ``model`` of :mod:`.models`:
+    a 422 naming each field that is wrong, in the words of the API's other refusals."""
+    try:
+        return validate(model, data)
+    except ApiError as e:
+        raise ProjectError(e.status_code, e.message, e.errors) from None
 
 
 @dataclass(frozen=True)
@@ -214,22 +223,6 @@ class Projects:
         return self._model(row, users, caller)
 
     # --- creating and changing --------------------------------------------------
-    @staticmethod
-    def _fields(data: dict, allowed: tuple[str, ...]) -> dict:
-        unknown = sorted(set(data) - set(allowed))
-        if unknown:
-            raise _field_error(422, unknown[0], f"unknown field: the fields are {', '.join(allowed)}")
-        for key, limit in (("title", MAX_TITLE), ("description", MAX_DESCRIPTION)):
-            if key in data:
-                value = data[key]
-                if not isinstance(value, str):
-                    raise _field_error(422, key, "expected a string")
-                if len(value) > limit:
-                    raise _field_error(422, key, f"{len(value)} characters: at most {limit} are allowed")
-                if key == "title" and not value.strip():
-                    raise _field_error(422, key, "a title cannot be empty")
-        return data
-
     async def _may_create(self, caller: Caller) -> None:
         self._check_use(caller)
         if caller.admin:
@@ -267,15 +260,11 @@ class Projects:
             )
 
     async def create(self, caller: Caller, data: Any, owners: list[str] | None = None) -> dict:
-        """A new project; the caller (or ``owners``, at the command line) owns it."""
-        if not isinstance(data, dict):
-            raise _field_error(422, "", "expected a JSON object with name, title and description")
+        """A new project (``data`` as :class:`~.models.NewProject`); the caller (or ``owners``, at the
+        command line) owns it."""
         self._check_use(caller)
-        fields = self._fields(data, ("name", "title", "description"))
-        name = fields.get("name")
-        problem = names.name_problem(name)
-        if problem:
-            raise _field_error(422, "name", problem)
+        fields = _checked(NewProject, data)
+        name = fields.name
         await self._may_create(caller)
         owner_names = list(owners) if owners else [caller.name]
         for owner in owner_names:
@@ -284,8 +273,8 @@ class Projects:
             await self._check_name_free(name)
             row = self.store.add(
                 name,
-                (fields.get("title") or name).strip(),
-                fields.get("description", ""),
+                fields.title or name,
+                fields.description or "",
                 created_by=caller.name,
                 owner_names=owner_names,
             )
@@ -305,12 +294,11 @@ class Projects:
         return self._model(row, owner_names, caller)
 
     async def update(self, caller: Caller, name: str, data: Any) -> dict:
-        if not isinstance(data, dict):
-            raise _field_error(422, "", "expected a JSON object with title and/or description")
+        """Change the title or the description (``data`` as :class:`~.models.ProjectChange`)."""
         row, users = await self._owned(caller, name)
-        fields = self._fields(data, ("title", "description"))
+        fields = _checked(ProjectChange, data).model_dump(exclude_unset=True)
         if fields:
-            self.store.update(row["id"], **{k: v.strip() if k == "title" else v for k, v in fields.items()})
+            self.store.update(row["id"], **fields)
         return await self.get(caller, name)
 
     # --- members ------------------------------------------------------------------
@@ -325,16 +313,9 @@ class Projects:
         return user
 
     async def set_member(self, caller: Caller, name: str, username: str, data: Any = None) -> dict:
-        """Add ``username`` with a role (``member`` by default), or change their role."""
-        data = {} if data is None else data
-        if not isinstance(data, dict):
-            raise _field_error(422, "", 'expected a JSON object such as {"role": "member"}')
-        unknown = sorted(set(data) - {"role"})
-        if unknown:
-            raise _field_error(422, unknown[0], "unknown field: the only field is role")
-        role = data.get("role", "member")
-        if role not in ROLES:
-            raise _field_error(422, "role", f"{role!r} is not a role: use owner or member")
+        """Add ``username`` with a role (``data`` as :class:`~.models.Membership`: ``member`` by
+        default), or change their role."""
+        role = _checked(Membership, {} if data is None else data).role
         row, users = await self._owned(caller, name)
         await self._existing_person(username)
         owners = [u for u in row["owners"] if u in users]

@@ -205,13 +205,13 @@ def _documents() -> dict[str, dict]:
     """Each service's OpenAPI document, made by the service's own code (paths relative to its base URL)."""
     from statcommons.kit import openapi as kit_openapi
     from statcommons.library.service.openapi import openapi as library_openapi
-    from statcommons.projects.openapi import openapi as projects_openapi
+    from statcommons.projects import api as projects_api
     from statcommons.runner import api as runner_api
 
     return {
         "library": library_openapi("/services/library/"),
         "runner": kit_openapi.document(runner_api.API, "/services/runner/"),
-        "projects": projects_openapi("/services/projects/"),
+        "projects": kit_openapi.document(projects_api.API, "/services/projects/" + projects_api.ROOT),
     }
 
 
