@@ -50,6 +50,19 @@ PROFILE_SCHEMA = _obj(
         "image": {"type": "string", "minLength": 1, "description": "an image name such as statcommons/lab:latest"},
         "mem_limit": _SIZE,
         "cpu_limit": {"type": "number", "exclusiveMinimum": 0, "description": "a number of cores above 0"},
+        "kernels": {
+            "type": "array",
+            "items": {
+                "type": "string",
+                "pattern": r"^[A-Za-z0-9._-]{1,64}$",
+                "description": "a kernel name such as python3 or ir",
+            },
+            "minItems": 1,
+            "uniqueItems": True,
+            "default": ["python3"],
+            "description": "a list of the distinct names of the kernels the image has (at least one), "
+            "such as [ir, python3]",
+        },
     },
     required=("display_name", "image"),
 )
@@ -177,6 +190,7 @@ SCHEMA: dict[str, Any] = _obj(
                     "image": "statcommons/lab:latest",
                     "mem_limit": "4G",
                     "cpu_limit": 1.0,
+                    "kernels": ["python3"],
                 },
                 "r": {
                     "display_name": "Python and R",
@@ -184,6 +198,7 @@ SCHEMA: dict[str, Any] = _obj(
                     "image": "statcommons/lab-r:latest",
                     "mem_limit": "4G",
                     "cpu_limit": 1.0,
+                    "kernels": ["ir", "python3"],
                 },
             },
         },
@@ -290,10 +305,10 @@ SCHEMA: dict[str, Any] = _obj(
                     "description": "a number of days, at least 0 (0: for good)",
                 },
                 "image": {
-                    "type": "string",
+                    "type": ["string", "null"],
                     "minLength": 1,
-                    "default": "statcommons/lab:latest",
-                    "description": "an image name such as statcommons/lab:latest",
+                    "default": None,
+                    "description": "an image name such as statcommons/lab:latest, or null: the default profile's",
                 },
                 "shared_notebooks": {"type": "string", "minLength": 1, "default": "shared-notebooks"},
                 "datasets": {"type": "string", "minLength": 1, "default": "datasets"},
@@ -368,6 +383,9 @@ def _with_defaults(schema: dict, value: Any) -> Any:
             elif sub.get("type") == "object" and "properties" in sub:
                 value[key] = _with_defaults(sub, {})
         return value
+    entries = schema.get("additionalProperties")
+    if schema.get("type") == "object" and isinstance(entries, dict) and isinstance(value, dict):
+        return {key: _with_defaults(entries, entry) for key, entry in value.items()}  # each profile
     return value
 
 

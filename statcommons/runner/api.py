@@ -16,6 +16,7 @@ from ..kit.validation import read_body, read_query
 from ..kit.web import ApiError, JsonApiHandler
 from ..platform.units import size_text
 from .access import RUN, Caller
+from .kernels import Choice, KernelError
 from .models import MAX_PAGE, NewRun, NewSchedule, Run, RunFilter, Runs, Schedule, Schedules, Target, UserInfo
 from .scheduler import interval_problem, next_time
 from .store import ACTIVE, FAILING, now, run_json, schedule_json
@@ -92,6 +93,13 @@ class BaseHandler(JsonApiHandler):
             raise problem(422, "item", str(e)) from None
         return {"item": item, "source": source}
 
+    async def choose(self, user: str, target: dict) -> Choice:
+        """The profile that runs the target's notebook; a kernel no profile offers is a 422 naming it."""
+        try:
+            return await self.runner.choose(user, **target)
+        except KernelError as e:
+            raise problem(422, "path" if "path" in target else "item", str(e)) from None
+
 
 class RunsHandler(BaseHandler):
     """``GET /api/runs``: runs, newest first; ``POST /api/runs``: start one."""
@@ -125,7 +133,12 @@ class RunsHandler(BaseHandler):
         "start a run now (it waits in the queue when every slot is taken)",
         scope=RUN,
         body=NewRun,
-        responses={201: Run, 404: NO_ITEM, 429: "the caller has as many runs queued or running as one person may"},
+        responses={
+            201: Run,
+            404: NO_ITEM,
+            422: "a wrong field; or the notebook names a kernel no profile offers",
+            429: "the caller has as many runs queued or running as one person may",
+        },
     )
     async def post(self) -> None:
         caller = self.user()
@@ -141,8 +154,10 @@ class RunsHandler(BaseHandler):
             )
         if "path" in target and not await self.runner.executor.call(self.runner.executor.home_exists, caller.name):
             raise problem(422, "path", f"{caller.name} has no home yet: start your server once, then run notebooks")
+        choice = await self.choose(caller.name, target)
         run = self.runner.submit(
             caller.name,
+            image=choice.image,
             parameters=data.parameters or {},
             time_limit=data.time_limit,
             mem_limit=data.mem_limit,
@@ -220,7 +235,11 @@ class SchedulesHandler(BaseHandler):
         "run a notebook on a cron schedule",
         scope=RUN,
         body=NewSchedule,
-        responses={201: Schedule, 404: NO_ITEM},
+        responses={
+            201: Schedule,
+            404: NO_ITEM,
+            422: "a wrong field; or the notebook names a kernel no profile offers",
+        },
     )
     async def post(self) -> None:
         caller = self.user()
@@ -231,7 +250,8 @@ class SchedulesHandler(BaseHandler):
         if message:
             raise problem(422, "cron", message)
         target = await self.target(data)
-        target.pop("source", None)  # looked up again at each run
+        await self.choose(caller.name, target)  # a kernel not offered now is refused now
+        target.pop("source", None)  # looked up again at each run, and the notebook's kernel read again
         schedule = self.store.add_schedule(
             user=caller.name,
             cron=data.cron,
@@ -286,6 +306,7 @@ class UserHandler(BaseHandler):
                 "name": caller.name,
                 "admin": caller.admin,
                 "image": limits.image,
+                "kernels": {kernel: limits.kernels.choose(kernel).profile for kernel in limits.kernels.offered()},
                 "time_limit": limits.time_limit,
                 "mem_limit": size_text(limits.mem_limit),
                 "cpu_limit": self.runner.executor.options.cpu_limit,

@@ -102,8 +102,9 @@ async def _serve(options: Options) -> None:
     limits = options.limits
     runner = Runner(store, executor, limits, options.concurrency, library)
     try:
-        if await executor.call(executor.image_id) is None:
-            log.warning("the image %s is not on the engine: runs will fail until it is built", limits.image)
+        for image in sorted({choice.image for choice in limits.kernels.profiles.values()}):
+            if await executor.call(executor.image_id, image) is None:
+                log.warning("the image %s is not on the engine: runs in it will fail until it is built", image)
     except docker.errors.DockerException as e:
         log.error("the container engine does not answer: %s", e)
     await runner.start()
@@ -111,21 +112,22 @@ async def _serve(options: Options) -> None:
 
     async def fire(schedule: Schedule) -> int:
         fields = {"parameters": schedule.parameters, "schedule": schedule.id}
-        if schedule.item is None:
-            return runner.submit(schedule.user, path=schedule.path, **fields).id
+        target = {"path": schedule.path} if schedule.item is None else {"item": schedule.item}
         try:
-            source = await runner.item_source(schedule.item)
-        except (ServiceError, ValueError) as e:
-            error = f"the library item {schedule.item!r} cannot be run: {e}"
-            return runner.record_failure(schedule.user, error, item=schedule.item, **fields).id
-        return runner.submit(schedule.user, item=schedule.item, source=source, **fields).id
+            source = await runner.item_source(schedule.item) if schedule.item is not None else None
+            choice = await runner.choose(schedule.user, source=source, **target)
+        except (ServiceError, ValueError) as e:  # KernelError too: a kernel no profile offers
+            what = f"the library item {schedule.item!r}" if schedule.item is not None else schedule.path
+            return runner.record_failure(schedule.user, f"{what} cannot be run: {e}", **target, **fields).id
+        return runner.submit(schedule.user, image=choice.image, source=source, **target, **fields).id
 
     scheduler = Scheduler(store, fire)
     scheduler.start()
     pruning = asyncio.create_task(_prune_daily(runner, options.keep_days)) if options.keep_days > 0 else None
     prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/services/runner/")
     app = make_app(runner, scheduler, prefix=prefix)
-    log.info("runner: %s runs at a time, image %s", options.concurrency, limits.image)
+    offered = ", ".join(f"{k} in {limits.kernels.choose(k).image}" for k in limits.kernels.offered())
+    log.info("runner: %s runs at a time; kernels %s", options.concurrency, offered)
     await serve(app, default_url="http://127.0.0.1:8083", prefix=prefix, max_body_size=16 * 1024**2, log=log)
     log.info("runner stopping: running runs are retried at the next start")
     if pruning:

@@ -1,4 +1,9 @@
-"""Running one notebook in a fresh container of the user image, through the same engine as users' servers.
+"""Running one notebook in a fresh container, through the same engine as users' servers.
+
+The image is the run's (:mod:`.kernels` chose it from the notebook's kernel when the run was
+queued); the driver gets that image's kernels and runs no notebook naming another. A notebook in
+a user's home is read for its kernel by :meth:`Executor.notebook_head`, a short container of the
+default image with the home read-only and no network.
 
 Each run gets a container named ``<prefix>-runner.<id>`` (a dot never appears in a user's
 container name, so the two cannot collide), labelled with the runner's prefix, running as
@@ -27,6 +32,7 @@ import asyncio
 import functools
 import json
 import logging
+import secrets
 import shutil
 import tarfile
 import tempfile
@@ -55,10 +61,21 @@ DRIVER = Path(__file__).with_name("incontainer.py")
 MAX_OUTPUT = 200 * 1024**2  # the executed notebook and result together, as a tar stream
 OUTPUT_VOLUME_SIZE = 256 * 1024**2  # room for MAX_OUTPUT and the file system's own blocks
 LABEL = "org.statcommons.runner"
+#: What the driver reports when the notebook names a kernel the run's image does not have (see incontainer.py).
+KERNEL_NOT_IN_IMAGE = "KernelNotInImage"
 ENDED_STATES = ("exited", "dead")
 STOPPED_GRACE = 3  # seconds Podman may show "stopped" before "exited"
 POLL_FAST, POLL_SLOW = 0.1, 0.5  # seconds between looks at a running container
 KILL_WAIT = 30  # seconds a killed container may take to stop
+PEEK_MEMORY = 512 * 1024**2  # what reading a notebook's kernelspec may take
+PEEK_TIMEOUT = 60  # seconds
+#: Prints a notebook reduced to its kernelspec (the argument is its path), in a container with the home read-only.
+PEEK = """import json, sys
+notebook = json.load(open(sys.argv[1], "rb"))
+metadata = notebook.get("metadata") if isinstance(notebook, dict) else None
+spec = metadata.get("kernelspec") if isinstance(metadata, dict) else None
+print(json.dumps({"metadata": {"kernelspec": spec}}))
+"""
 
 
 class SourceError(Exception):
@@ -91,6 +108,8 @@ class Outcome:
     failing_cell: dict | None = None
     notebook: bytes | None = None
     duration: float | None = None
+    #: The kernel the notebook names, when the image the run was given does not have it (nothing ran).
+    kernel: str | None = None
 
 
 @dataclass
@@ -103,9 +122,23 @@ class Plan:
 
 
 
-def plan(run, options: Options, attached: bytes | None = None) -> Plan:
-    """The mounts and spec of a run, from its ``path`` or its library ``source``. Raises :class:`SourceError`."""
+def shared_notebook(options: Options, shared: str) -> Path:
+    """The file on this machine of a library notebook's ``shared_path``. Raises :class:`SourceError`."""
+    relative = PurePosixPath(shared).relative_to("shared-notebooks")
+    folder = options.shared_notebooks
+    if folder is None or not (folder / relative).is_file():
+        raise SourceError(f"the library names {shared}, which is not in this workspace's shared notebooks")
+    return folder / relative
+
+
+def plan(run, options: Options, attached: bytes | None = None, kernels: tuple[str, ...] = ()) -> Plan:
+    """The mounts and spec of a run, from its ``path`` or its library ``source``. Raises :class:`SourceError`.
+
+    ``kernels`` are those of the run's image (its profile's): the driver refuses a notebook naming
+    another, and gives the first to a notebook naming none.
+    """
     spec: dict[str, Any] = {"output_dir": OUT_DIR, "parameters": run.parameters or {}, "clone": None}
+    spec["kernels"] = list(kernels)
     # A kernel may start slowly on a busy machine: the run's own time limit is what bounds it.
     spec["start_timeout"] = max(60, min(run.time_limit, 600))
     volumes: dict[str, dict] = {}
@@ -118,10 +151,8 @@ def plan(run, options: Options, attached: bytes | None = None) -> Plan:
     source = run.source or {}
     if "shared_path" in source:
         shared = source["shared_path"]
-        relative = PurePosixPath(shared).relative_to("shared-notebooks")
+        shared_notebook(options, shared)
         folder = options.shared_notebooks
-        if folder is None or not (folder / relative).is_file():
-            raise SourceError(f"the library names {shared}, which is not in this workspace's shared notebooks")
         volumes[str(folder)] = {"bind": f"{HOME}/shared-notebooks", "mode": "ro"}
         if options.datasets is not None and options.datasets.is_dir():
             volumes[str(options.datasets)] = {"bind": f"{HOME}/datasets", "mode": "ro"}
@@ -276,11 +307,48 @@ class Executor:
         except docker.errors.NotFound:
             return False
 
-    def image_id(self) -> str | None:
+    def image_id(self, image: str | None = None) -> str | None:
         try:
-            return self.client.images.get(self.options.image).id
+            return self.client.images.get(image or self.options.image).id
         except docker.errors.ImageNotFound:
             return None
+
+    def notebook_head(self, user: str, path: str) -> bytes | None:
+        """The kernelspec of a notebook in ``user``'s home, as a notebook with nothing else; None if unreadable.
+
+        Read by a short container of the default image (the home read-only, no network, the
+        runs' hardening), since the runner sees no home on this machine. A user without a home
+        gets None: the engine would make the volume.
+        """
+        if not self.home_exists(user):
+            return None
+        name = f"{self.options.name_prefix}-runner.peek-{secrets.token_hex(6)}"
+        container = self.client.containers.create(
+            self.options.image,
+            ["python", "-c", PEEK, str(PurePosixPath(HOME, path))],
+            name=name,
+            user=f"{UID}:{GID}",
+            working_dir=HOME,
+            labels={LABEL: self.options.name_prefix, "org.statcommons.user": user},
+            network_mode="none",
+            volumes={home_volume(self.options.name_prefix, user): {"bind": HOME, "mode": "ro"}},
+            mem_limit=PEEK_MEMORY,
+            memswap_limit=PEEK_MEMORY,
+            pids_limit=self.options.pids_limit,
+            read_only=True,
+            **containers.hardening(self.options.ulimits),
+        )
+        try:
+            container.start()
+            if container.wait(timeout=PEEK_TIMEOUT).get("StatusCode") != 0:
+                return None
+            return container.logs(stdout=True, stderr=False)[-64 * 1024 :]
+        except (docker.errors.APIError, OSError, ValueError) as e:  # the engine's wait timing out is an OSError
+            log = logging.getLogger("statcommons.runner")
+            log.warning("the kernel of %s's %s could not be read: %s", user, path, e)
+            return None
+        finally:
+            self._remove(name)
 
     def _write_inputs(self, run, plan_: Plan) -> Path:
         folder = self.run_dir(run.id)
@@ -417,7 +485,9 @@ class Executor:
         )
         if problem and status_ == "succeeded":
             error = problem
-        return Outcome(status_, error, cell, notebook_bytes, duration)
+        kernel = result.get("kernel") if result and result.get("ename") == KERNEL_NOT_IN_IMAGE else None
+        kernel = kernel if isinstance(kernel, str) else None
+        return Outcome(status_, error, cell, notebook_bytes, duration, kernel=kernel)
 
     async def _wait_exit(self, container, cancel: asyncio.Event, deadline: float) -> str | None:
         """Poll the container until it exits (None), is cancelled (``"cancel"``) or passes ``deadline`` (``"timeout"``).

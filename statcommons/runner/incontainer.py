@@ -5,7 +5,12 @@ The runner copies this file into the run's read-only folder and starts the conta
 user image has both) and reads ``spec.json`` beside it::
 
     {"input": ..., "cwd": ..., "output_dir": ..., "parameters": {...}, "start_timeout": seconds,
-     "clone": {"repository": ..., "branch": ..., "dest": ...} or null}
+     "clone": {"repository": ..., "branch": ..., "dest": ...} or null, "kernels": [...]}
+
+``kernels`` are the kernels of the image the runner chose (its profile's). A notebook naming
+another kernel is not run: ``result.json`` says ``KernelNotInImage`` with the ``kernel``, and the
+runner runs it again in the image of that kernel's profile (a cloned notebook's kernel is known
+only here). A notebook naming no kernel runs with the first of them.
 
 It writes ``output.ipynb`` (papermill saves it as cells run, so a run stopped at its time
 limit leaves the cells done so far) and ``result.json`` in ``output_dir``, which the runner
@@ -46,6 +51,26 @@ def clone(spec: dict) -> None:
         raise RuntimeError(f"git clone of {spec['repository']} failed: {message[-1] if message else done.returncode}")
 
 
+class KernelNotInImage(LookupError):
+    """The notebook names a kernel this image does not have (the runner knows this name)."""
+
+    def __init__(self, kernel: str, kernels: list):
+        super().__init__(f"the notebook's kernel {kernel!r} is not in this image, which has {', '.join(kernels)}")
+        self.kernel = kernel
+
+
+def notebook_kernel(path: str) -> str | None:
+    """The kernel the notebook names (``metadata.kernelspec.name``), None when it names none or is unreadable."""
+    try:
+        notebook = json.loads(Path(path).read_bytes())
+    except ValueError:
+        return None  # papermill says what is wrong with it
+    metadata = notebook.get("metadata") if isinstance(notebook, dict) else None
+    spec = metadata.get("kernelspec") if isinstance(metadata, dict) else None
+    name = spec.get("name") if isinstance(spec, dict) else None
+    return name if isinstance(name, str) and name.strip() else None
+
+
 def main() -> int:
     spec = json.loads((HERE / "spec.json").read_text())
     out = Path(spec["output_dir"])
@@ -56,6 +81,10 @@ def main() -> int:
             clone(spec["clone"])
         if not Path(spec["input"]).is_file():
             raise FileNotFoundError(f"no notebook at {spec['input']}")
+        kernels = spec.get("kernels") or []
+        kernel = notebook_kernel(spec["input"])
+        if kernel is not None and kernels and kernel not in kernels:
+            raise KernelNotInImage(kernel, kernels)
         import papermill
 
         papermill.execute_notebook(
@@ -66,10 +95,13 @@ def main() -> int:
             progress_bar=False,
             log_output=True,
             start_timeout=spec.get("start_timeout", 60),
+            kernel_name=None if kernel is not None or not kernels else kernels[0],
         )
         result = {"ok": True}
     except Exception as e:  # every failure is reported, none is raised
         result = {"ok": False, "ename": type(e).__name__, "evalue": str(e)[:2000]}
+        if isinstance(e, KernelNotInImage):
+            result["kernel"] = e.kernel
         for name in ("ename", "evalue"):
             if isinstance(getattr(e, name, None), str):  # papermill's PapermillExecutionError
                 result[name] = getattr(e, name)[:2000]

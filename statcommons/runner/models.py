@@ -177,7 +177,7 @@ class Run(BaseModel):
     duration: float | None = Field(description="seconds from the container's start to its end")
     error: str | None = Field(description="why a run did not succeed")
     failing_cell: FailingCell | None
-    image: str
+    image: str = Field(description="the image the run used: that of the profile offering the notebook's kernel")
     image_id: str | None = Field(description="the id (digest) of the image the run used")
     time_limit: int = Field(description="seconds")
     mem_limit: int = Field(description="bytes, swap included")
@@ -220,7 +220,10 @@ class UserInfo(BaseModel):
 
     name: str
     admin: bool = Field(description="sees and cancels every run and schedule")
-    image: str
+    image: str = Field(description="the image of notebooks naming no kernel (the default profile's)")
+    kernels: dict[str, str] = Field(
+        description="the kernels a notebook may name, each with the profile whose image runs it"
+    )
     time_limit: int = Field(description="seconds, the most a run may ask for")
     mem_limit: str = Field(description="the most memory a run may ask for, such as 2G")
     cpu_limit: float | None

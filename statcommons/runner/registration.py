@@ -16,6 +16,7 @@ from ..platform.units import parse_size
 from ..settings import runner_folder, state_dir
 from . import access
 from .executor import Options as RunOptions
+from .kernels import Kernels
 from .runs import Limits
 from .store import SCHEMA
 
@@ -41,8 +42,9 @@ class Options:
 def options(settings: dict, env: dict) -> Options:
     runner, servers = settings["runner"], settings["servers"]
     state = state_dir(settings) / "runner"
+    kernels = Kernels.from_settings(settings)
     run = RunOptions(
-        image=runner["image"],
+        image=kernels.default_image(),
         name_prefix=servers["name_prefix"],
         network=network.container_network(settings),
         ulimits=dict(settings["engine"]["ulimits"]),
@@ -54,7 +56,8 @@ def options(settings: dict, env: dict) -> Options:
         volume_images=state_dir(settings) / "volumes",
     )
     limits = Limits(
-        image=runner["image"],
+        image=kernels.default_image(),
+        kernels=kernels,
         time_limit=runner["time_limit"],
         mem_limit=parse_size(runner["mem_limit"]),
         max_active_per_user=runner["max_active_per_user"],

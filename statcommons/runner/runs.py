@@ -24,7 +24,8 @@ from datetime import datetime, timedelta
 import docker
 
 from ..kit.client import ServiceError
-from .executor import Executor, Outcome, SourceError, plan
+from .executor import Executor, Outcome, SourceError, plan, shared_notebook
+from .kernels import Choice, KernelError, Kernels, read_kernel
 from .sources import Library, notebook_source
 from .store import Run, Store, iso, now
 
@@ -38,7 +39,8 @@ IDLE_LOOK = 30  # seconds an idle worker waits before it looks at the store agai
 class Limits:
     """The defaults and ceilings of a run, from the settings."""
 
-    image: str
+    image: str  # the default profile's, for notebooks naming no kernel
+    kernels: Kernels  # which profile's image runs a notebook, by the kernel it names
     time_limit: int
     mem_limit: int
     max_active_per_user: int  # queued or running runs of one user
@@ -133,11 +135,44 @@ class Runner:
             raise ServiceError(422, "the library is not enabled on this hub")
         return notebook_source(await self.library.item(item_id))
 
-    def submit(self, user: str, *, time_limit: int | None = None, mem_limit: int | None = None, **fields) -> Run:
-        """Record a run ``queued`` and wake the idle workers."""
+    async def choose(
+        self, user: str, *, path: str | None = None, item: str | None = None, source: dict | None = None
+    ) -> Choice:
+        """The profile whose image runs a notebook, by the kernel it names. Raises KernelError for a kernel not offered.
+
+        The notebook is read where it is: in the user's home (a short container), in the shared
+        notebooks, or from the library. One that cannot be read goes to the default profile, whose
+        run then says why it failed; so does a notebook in a git repository, known only once cloned
+        in the run's container, where the driver finds its kernel and the run starts again in the
+        image of that kernel's profile (:meth:`_execute`).
+        """
+        data = None
+        source = source or {}
+        try:
+            if path is not None:
+                data = await self.executor.call(self.executor.notebook_head, user, path)
+            elif "shared_path" in source:
+                file = shared_notebook(self.executor.options, source["shared_path"])
+                data = await self.executor.call(file.read_bytes)
+            elif "attached" in source and self.library is not None and item is not None:
+                data = await self.library.notebook(item)
+        except (SourceError, ServiceError, OSError, docker.errors.DockerException) as e:
+            log.info("the kernel of %s could not be read (%s): the default profile's image runs it", path or item, e)
+        return self.limits.kernels.choose(read_kernel(data))
+
+    def submit(
+        self,
+        user: str,
+        *,
+        image: str | None = None,
+        time_limit: int | None = None,
+        mem_limit: int | None = None,
+        **fields,
+    ) -> Run:
+        """Record a run ``queued`` (in ``image``, by default the default profile's) and wake the idle workers."""
         run = self.store.add_run(
             user=user,
-            image=self.limits.image,
+            image=image or self.limits.image,
             time_limit=time_limit or self.limits.time_limit,
             mem_limit=mem_limit or self.limits.mem_limit,
             **fields,
@@ -263,17 +298,30 @@ class Runner:
                 attached = await self.library.notebook(run.item)
             except ServiceError as e:
                 return Outcome("failed", f"the library did not give the notebook of {run.item!r}: {e}")
-        try:
-            plan_ = plan(run, self.executor.options, attached)
-        except SourceError as e:
-            return Outcome("failed", str(e))
-        if cancel.is_set():
-            return Outcome("cancelled")
-
         async def started(moment, image_id):
             self.store.update_run(run.id, started=moment, image_id=image_id)
 
-        return await self.executor.execute(run, plan_, cancel, started)
+        for attempt in (1, 2):
+            chosen = self.limits.kernels.for_image(run.image)
+            try:
+                plan_ = plan(run, self.executor.options, attached, chosen.kernels if chosen else ())
+            except SourceError as e:
+                return Outcome("failed", str(e))
+            if cancel.is_set():
+                return Outcome("cancelled")
+            result = await self.executor.execute(run, plan_, cancel, started)
+            if result.kernel is None or attempt == 2:
+                return result
+            # The notebook names a kernel its image lacks (a cloned one, or changed since it was queued).
+            try:
+                choice = self.limits.kernels.choose(result.kernel)
+            except KernelError as e:
+                return Outcome("failed", str(e), duration=result.duration)
+            if choice.image == run.image:
+                return result
+            log.info("run %s names the kernel %r: running it again in %s", run.id, result.kernel, choice.image)
+            run = self.store.update_run(run.id, only_if=("running",), image=choice.image) or run
+        return result
 
     # --- the library -----------------------------------------------------------------
 

@@ -21,6 +21,8 @@ from statcommons.kit.validation import validate as validate_request
 from statcommons.kit.web import ApiError
 from statcommons.runner import registration
 from statcommons.runner.executor import (
+    DRIVER,
+    KERNEL_NOT_IN_IMAGE,
     Executor,
     Outcome,
     SourceError,
@@ -29,6 +31,7 @@ from statcommons.runner.executor import (
     plan,
     read_output,
 )
+from statcommons.runner.kernels import Choice, KernelError, Kernels, notebook_kernel, read_kernel
 from statcommons.runner.models import NewRun
 from statcommons.runner.runs import Runner, next_run
 from statcommons.runner.scheduler import cron_problem, interval_problem, next_time, shortest_gap
@@ -46,6 +49,7 @@ def run_options(**changes):
 def run_limits(**changes):
     """A run's limits as the default settings make them, with ``changes``."""
     return dataclasses.replace(registration.options(validate({}), {}).limits, **changes)
+
 
 MB = 1024**2
 
@@ -157,6 +161,124 @@ def test_plans_mount_only_what_a_run_may_see(tmp_path):
     cloned = plan(Run, options)
     assert cloned.volumes == {} and cloned.spec["clone"]["branch"] == "main"
     assert cloned.spec["input"] == "/tmp/statcommons-clone/a/n.ipynb"
+
+
+def _kernels(**settings) -> Kernels:
+    return Kernels.from_settings(validate(settings))
+
+
+def _notebook(kernelspec) -> bytes:
+    return json.dumps({"cells": [], "metadata": {"kernelspec": kernelspec}, "nbformat": 4}).encode()
+
+
+def test_a_notebook_runs_in_the_image_of_the_profile_offering_its_kernel():
+    kernels = _kernels()
+    assert kernels.choose("python3") == Choice("python", "statcommons/lab:latest", ("python3",))
+    assert kernels.choose("ir") == Choice("r", "statcommons/lab-r:latest", ("ir", "python3"))
+    assert kernels.choose(None).profile == "python"  # no kernelspec: the default profile
+    assert kernels.offered() == ["ir", "python3"]
+    assert run_limits().kernels == kernels and run_limits().image == "statcommons/lab:latest"
+
+
+def test_a_kernel_of_several_profiles_goes_to_the_default_one_else_the_first():
+    profiles = {
+        "plain": {"display_name": "Plain", "image": "plain:1"},  # kernels default to [python3]
+        "stats": {"display_name": "Stats", "image": "stats:1", "kernels": ["ir", "python3", "julia-1.10"]},
+        "more": {"display_name": "More", "image": "more:1", "kernels": ["julia-1.10", "xcpp17"]},
+    }
+    kernels = _kernels(profiles=profiles, default_profile="more")
+    assert kernels.choose(None).image == "more:1"
+    assert kernels.choose("julia-1.10").image == "more:1"  # the default profile offers it
+    assert kernels.choose("python3").image == "plain:1"  # the first in the settings' order
+    assert kernels.choose("ir").image == "stats:1"
+    assert kernels.for_image("stats:1").kernels == ("ir", "python3", "julia-1.10")
+    assert kernels.for_image("gone:1") is None
+
+
+def test_runner_image_replaces_the_default_profiles_image_in_runs():
+    kernels = _kernels(runner={"image": "site/runner:2"})
+    assert kernels.choose("python3").image == kernels.choose(None).image == "site/runner:2"
+    assert kernels.choose("ir").image == "statcommons/lab-r:latest"
+    options = registration.options(validate({"runner": {"image": "site/runner:2"}}), {})
+    assert options.run.image == options.limits.image == "site/runner:2"
+
+
+@pytest.mark.parametrize("kernel", ["julia-1.10", "Python3", "R"])
+def test_a_kernel_no_profile_offers_is_refused_naming_it_and_the_offered_ones(kernel):
+    with pytest.raises(KernelError) as e:
+        _kernels().choose(kernel)
+    assert str(e.value) == (
+        f"the notebook's kernel {kernel!r} is not offered here: the kernels offered are ir, python3"
+    )
+
+
+def test_the_kernel_a_notebook_names():
+    assert read_kernel(_notebook({"name": "ir", "display_name": "R", "language": "R"})) == "ir"
+    assert read_kernel(_notebook({"name": "python3"})) == "python3"
+    # Naming none, or not a notebook: the default profile runs it (papermill says what is wrong).
+    for data in (_notebook(None), _notebook({"name": ""}), _notebook({"name": 3}), _notebook("ir"), b"[1]", b"{"):
+        assert read_kernel(data) is None, data
+    assert read_kernel(None) is None
+    assert notebook_kernel({"metadata": {}}) is None
+
+
+def test_the_driver_reads_the_kernel_as_the_runner_does(tmp_path):
+    """incontainer.py cannot import StatCommons: its own reading of the kernel must agree."""
+    namespace: dict = {"__name__": "driver", "__file__": str(DRIVER)}
+    exec(compile(DRIVER.read_text(), str(DRIVER), "exec"), namespace)
+    cases = [_notebook({"name": "ir"}), _notebook({"name": ""}), _notebook(None), _notebook([1]), b"[1]", b"{"]
+    for i, data in enumerate(cases):
+        path = tmp_path / f"n{i}.ipynb"
+        path.write_bytes(data)
+        assert namespace["notebook_kernel"](str(path)) == read_kernel(data), data
+
+
+def test_the_driver_runs_no_notebook_of_a_kernel_its_image_lacks(tmp_path):
+    """The real driver, as the container runs it: it stops before papermill and names the kernel."""
+    import subprocess
+    import sys
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "driver.py").write_bytes(DRIVER.read_bytes())
+    (tmp_path / "r.ipynb").write_bytes(_notebook({"name": "ir"}))
+    spec = {"input": str(tmp_path / "r.ipynb"), "cwd": str(tmp_path), "output_dir": str(tmp_path / "out")}
+    (run / "spec.json").write_text(json.dumps({**spec, "parameters": {}, "clone": None, "kernels": ["python3"]}))
+    done = subprocess.run([sys.executable, str(run / "driver.py")], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1, done.stderr
+    result = json.loads((tmp_path / "out" / "result.json").read_text())
+    assert result["ename"] == KERNEL_NOT_IN_IMAGE and result["kernel"] == "ir"
+    assert result["evalue"] == "the notebook's kernel 'ir' is not in this image, which has python3"
+
+
+def test_plans_give_the_driver_the_kernels_of_the_runs_image(tmp_path):
+    class Run:
+        user, item, path, parameters, source, time_limit = "ana", None, "n.ipynb", {}, None, 60
+
+    assert plan(Run, run_options(), kernels=("ir", "python3")).spec["kernels"] == ["ir", "python3"]
+    assert plan(Run, run_options()).spec["kernels"] == []
+
+
+def test_the_runner_reads_a_shared_notebooks_kernel_where_it_is(tmp_path):
+    shared = tmp_path / "shared-notebooks"
+    shared.mkdir()
+    (shared / "r.ipynb").write_bytes(_notebook({"name": "ir"}))
+    (shared / "j.ipynb").write_bytes(_notebook({"name": "julia-1.10"}))
+    options = run_options(shared_notebooks=shared)
+    runner = Runner(None, Executor(None, options, tmp_path, threads=1), run_limits(), 1, None)
+
+    def choose(shared_path):
+        return asyncio.run(runner.choose("ana", item="x", source={"shared_path": shared_path}))
+
+    assert choose("shared-notebooks/r.ipynb").image == "statcommons/lab-r:latest"
+    assert choose("shared-notebooks/missing.ipynb").profile == "python"  # its run says it is missing
+    with pytest.raises(KernelError, match="'julia-1.10' is not offered here: the kernels offered are ir, python3"):
+        choose("shared-notebooks/j.ipynb")
+    # A cloned notebook is known only in its container: the default profile's image first.
+    assert asyncio.run(
+        runner.choose("ana", item="x", source={"repository": "r", "branch": "b", "path": "p"})
+    ).profile == ("python")
+    runner.executor.close()
 
 
 def test_cron():
