@@ -58,8 +58,9 @@ lint: deps
 	@$(VENV)/bin/ruff check statcommons tests benchmarks jupyterhub_config.py $(EXT)/statcommons_library
 
 ## test: every test tier (unit, hub with containers, OAuth, browser); images are built first.
-# Two pytest processes, each given whole test files, so that a module's hub starts once.
-XDIST := -n 2 --dist loadfile
+# Three pytest processes (the tests mostly wait on hubs and containers); the tests sharing a
+# module's hub stay in one process (tests/conftest.py), the others go wherever one is free.
+XDIST := -n 3 --dist loadgroup
 test: deps engine-deps browser-deps postgres-deps lint images test-extension
 	@$(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
 

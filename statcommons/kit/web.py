@@ -29,6 +29,7 @@ from tornado import web
 from tornado.httpserver import HTTPServer
 
 from ..platform import clientaddress, logs
+from .caller import Caller
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -148,11 +149,21 @@ class OAuthCallbackHandler(ServiceHubAuth, HubOAuthCallbackHandler):
     """The end of a hub OAuth login, with the service's own HubOAuth."""
 
 
+#: The answer to a request with neither a hub token nor a hub login.
+NOT_LOGGED_IN = "not logged in: log in through the hub, or send a hub token (Authorization: token ...)"
+
+
 @web.stream_request_body
 class JsonApiHandler(ServiceHubAuth, HubOAuthenticated, web.RequestHandler):
-    """The base of a service's API handlers; ``self.hub_user`` is the hub's model of the caller, or None."""
+    """The base of a service's API handlers.
+
+    ``self.hub_user`` is the hub's model of the caller and ``self.caller`` the same as the
+    service's :attr:`caller_class` (its ``access.Caller``), both None when nobody is logged in;
+    :meth:`logged_in` is the caller or a 401.
+    """
 
     max_body = 64 * 1024
+    caller_class: type[Caller] = Caller
 
     # Methods tornado does not know are refused before the body is read, and the proxy in front
     # then sees the connection close mid-request (a 503): these are refused the ordinary way.
@@ -172,6 +183,13 @@ class JsonApiHandler(ServiceHubAuth, HubOAuthenticated, web.RequestHandler):
         self._received = 0
         self.hub_user = await self.hub_auth.get_user(self, sync=False)
         self.current_user = self.hub_user
+        self.caller = self.caller_class.from_model(self.hub_user) if self.hub_user else None
+
+    def logged_in(self):
+        """The caller, or a 401 when nobody is logged in."""
+        if self.caller is None:
+            raise ApiError(401, NOT_LOGGED_IN)
+        return self.caller
 
     def set_default_headers(self) -> None:
         self.set_header("Cache-Control", "no-store")

@@ -45,6 +45,8 @@ UNAVAILABLE = "the hub, the engine or the project servers are not available"
 class BaseHandler(JsonApiHandler):
     """The caller, and :class:`Projects` answering in JSON."""
 
+    caller_class = Caller
+
     @property
     def projects(self) -> Projects:
         return self.settings["projects"]
@@ -53,14 +55,8 @@ class BaseHandler(JsonApiHandler):
     def prefix(self) -> str:
         return self.settings["prefix"]
 
-    async def prepare(self) -> None:
-        await super().prepare()
-        self.caller = Caller.from_model(self.hub_user) if self.hub_user else None
-
     def user(self) -> Caller:
-        if self.caller is None:
-            raise ApiError(401, "not logged in: log in through the hub, or send a hub token (Authorization: token ...)")
-        return self.caller
+        return self.logged_in()
 
     async def answer(self, awaitable, status: int = 200) -> None:
         try:

@@ -42,6 +42,8 @@ def problem(status: int, path: str, message: str) -> ApiError:
 class BaseHandler(JsonApiHandler):
     """The runner's API handlers: the runner, its store and the caller's permissions."""
 
+    caller_class = Caller
+
     max_body = MAX_BODY
 
     @property
@@ -56,16 +58,11 @@ class BaseHandler(JsonApiHandler):
     def prefix(self) -> str:
         return self.settings["prefix"]
 
-    async def prepare(self) -> None:
-        await super().prepare()
-        self.caller = Caller.from_model(self.hub_user) if self.hub_user else None
-
     def user(self) -> Caller:
-        if self.caller is None:
-            raise ApiError(401, "not logged in: log in through the hub, or send a hub token (Authorization: token ...)")
-        if not self.caller.can_run:
-            raise ApiError(403, f"{self.caller.name} may not use the notebook runner")
-        return self.caller
+        caller = self.logged_in()
+        if not caller.can_run:
+            raise ApiError(403, f"{caller.name} may not use the notebook runner")
+        return caller
 
     def visible_run(self, run_id: str, caller: Caller):
         run = self.store.run(int(run_id)) if run_id.isdigit() and len(run_id) < 12 else None

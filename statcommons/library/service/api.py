@@ -68,6 +68,8 @@ class Unavailable(ApiError):
 class BaseHandler(JsonApiHandler):
     """The library's API handlers: the store, the service's options and the caller's permissions."""
 
+    caller_class = Caller
+
     # False for what is answered before the curated folder is in the database (documents, the caller).
     needs_catalogue = True
 
@@ -89,7 +91,6 @@ class BaseHandler(JsonApiHandler):
 
     async def prepare(self) -> None:
         await super().prepare()
-        self.caller = Caller.from_model(self.hub_user) if self.hub_user else None
         # Waiting here keeps the event loop free; the 503 itself comes from the method (see require).
         warm_up = self.settings.get("warm_up")
         self.starting = False
@@ -97,12 +98,11 @@ class BaseHandler(JsonApiHandler):
             self.starting = not await warm_up.wait_loaded(LOADING_WAIT)
 
     def require(self, allowed: bool, message: str) -> Caller:
-        if self.caller is None:
-            raise ApiError(401, "not logged in: log in through the hub, or send a hub token (Authorization: token ...)")
+        caller = self.logged_in()
         if not allowed:
             raise ApiError(403, message)
         self.available()
-        return self.caller
+        return caller
 
     def available(self) -> None:
         """A 503 while the service is still loading its curated items (checked after the caller's permissions)."""
