@@ -112,6 +112,8 @@ def page(request):
     return context.new_page()
 
 
+# Before pytest-xdist's own hook, which reads the groups.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
     """Under pytest-xdist (``--dist loadgroup``), the tests of a module that share a module-scoped fixture (its hub)
     run in one process, so that the fixture is made once; every other test goes wherever a process is free."""
