@@ -21,13 +21,17 @@ import json
 import logging
 import os
 import signal
+import sys
+from collections.abc import Awaitable, Callable
 from http.client import responses
 from typing import Any
 
 from jupyterhub.services.auth import HubOAuth, HubOAuthCallbackHandler, HubOAuthenticated
 from tornado import web
 from tornado.httpserver import HTTPServer
+from tornado.log import enable_pretty_logging
 
+from .. import settings
 from ..platform import clientaddress, logs
 from .caller import Caller
 
@@ -252,3 +256,30 @@ class NotFoundHandler(JsonApiHandler):
         raise ApiError(404, f"no such API endpoint: {self.request.path}")
 
     get = post = put = patch = delete = head = options = query = trace = _not_found
+
+
+class PageHeaders:
+    """A mixin for a service's HTML pages: a strict Content-Security-Policy (:attr:`csp`), no referrer elsewhere."""
+
+    csp: str
+
+    def set_default_headers(self) -> None:
+        super().set_default_headers()
+        self.set_header("Content-Type", "text/html; charset=UTF-8")
+        self.set_header("Content-Security-Policy", self.csp)
+        self.set_header("Referrer-Policy", "same-origin")
+
+
+def run_service(name: str, options: Callable[[dict, dict], Any], serve: Callable[[Any], Awaitable[int | None]]) -> None:
+    """A service's ``main``: its options from the settings file the hub names, then ``serve`` until it ends.
+
+    ``options(settings, environment)`` is the service's registration's; a wrong settings file
+    ends the process with one line naming the service and the problem.
+    """
+    enable_pretty_logging()
+    logging.getLogger().setLevel(logging.INFO)
+    try:
+        chosen = options(settings.load(), dict(os.environ))
+    except settings.SettingsError as e:
+        sys.exit(f"{name}: {e}")
+    sys.exit(asyncio.run(serve(chosen)) or 0)

@@ -11,17 +11,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import sys
 from pathlib import Path
 
 from jupyterhub.services.auth import HubOAuth
 from jupyterhub.utils import url_path_join
 from tornado import web
-from tornado.log import enable_pretty_logging
 
-from .. import settings
 from ..kit import openapi
-from ..kit.web import NotFoundHandler, OAuthCallbackHandler, serve, service_hub_auth
+from ..kit.web import NotFoundHandler, OAuthCallbackHandler, run_service, serve, service_hub_auth
 from . import api, pages, registration
 from .core import Options, Projects
 from .hub import Hub
@@ -88,13 +85,9 @@ async def _serve(options: Options, database: str) -> None:
     store.close()
 
 
+def _options(loaded: dict, env: dict) -> tuple[Options, str]:
+    return registration.options(loaded, env), registration.database(loaded, env)
+
+
 def main() -> None:
-    """Start with the options of the settings file the hub names (``STATCOMMONS_SETTINGS``)."""
-    enable_pretty_logging()
-    logging.getLogger().setLevel(logging.INFO)
-    env = dict(os.environ)
-    try:
-        loaded = settings.load()
-    except settings.SettingsError as e:
-        sys.exit(f"statcommons.projects: {e}")
-    asyncio.run(_serve(registration.options(loaded, env), registration.database(loaded, env)))
+    run_service("statcommons.projects", _options, lambda chosen: _serve(*chosen))

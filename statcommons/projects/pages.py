@@ -21,6 +21,7 @@ import jinja2
 from jupyterhub.utils import url_path_join
 from tornado import web
 
+from ..kit.web import PageHeaders
 from ..platform import names
 from . import api
 from .core import ProjectError
@@ -38,14 +39,10 @@ def _templates(path: str) -> jinja2.Environment:
     )
 
 
-class ProjectsPage(api.BaseHandler):
+class ProjectsPage(PageHeaders, api.BaseHandler):
     """``GET {prefix}``: the caller's projects."""
 
-    def set_default_headers(self) -> None:
-        super().set_default_headers()
-        self.set_header("Content-Type", "text/html; charset=UTF-8")
-        self.set_header("Content-Security-Policy", CSP)
-        self.set_header("Referrer-Policy", "same-origin")
+    csp = CSP
 
     async def get(self) -> None:
         if self.caller is None:

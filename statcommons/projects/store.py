@@ -78,19 +78,13 @@ def iso(moment: datetime | None) -> str | None:
     return moment.isoformat().replace("+00:00", "Z")
 
 
-class Store:
+class Store(database.Store):
     """Projects, their owners and notices; every method is one short transaction.
 
     Opening it makes the tables of a new database, or brings an older one to the newest revision.
     """
 
-    def __init__(self, url: str):
-        self.db = database.connect(url)
-        # What was done, for the service's log: ["create"], ["stamp 0001_baseline", "0002_notices"], [].
-        self.migrated = dbschema.upgrade(self.db, SCHEMA)
-
-    def close(self) -> None:
-        self.db.dispose()
+    schema = SCHEMA
 
     def _row(self, conn, row) -> dict:
         names = conn.execute(sa.select(owners.c.username).where(owners.c.project_id == row.id)).scalars()

@@ -13,18 +13,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import sys
 
 import docker
 from jupyterhub.services.auth import HubOAuth
 from jupyterhub.utils import url_path_join
 from tornado import web
-from tornado.log import enable_pretty_logging
 
-from .. import settings
 from ..kit import openapi
 from ..kit.client import ServiceError
-from ..kit.web import NotFoundHandler, OAuthCallbackHandler, serve, service_hub_auth
+from ..kit.web import NotFoundHandler, OAuthCallbackHandler, run_service, serve, service_hub_auth
 from . import api, registration
 from .executor import Executor
 from .registration import Options
@@ -139,11 +136,4 @@ async def _serve(options: Options) -> None:
 
 
 def main() -> None:
-    """Start with the options of the settings file the hub names (``STATCOMMONS_SETTINGS``)."""
-    enable_pretty_logging()
-    logging.getLogger().setLevel(logging.INFO)
-    try:
-        options = registration.options(settings.load(), dict(os.environ))
-    except settings.SettingsError as e:
-        sys.exit(f"statcommons.runner: {e}")
-    asyncio.run(_serve(options))
+    run_service("statcommons.runner", registration.options, _serve)

@@ -148,19 +148,13 @@ def schedule_json(schedule: Schedule) -> dict[str, Any]:
     }
 
 
-class Store:
+class Store(database.Store):
     """Runs and schedules in one database; every method is one short transaction.
 
     Opening it makes the tables of a new database, or brings an older one to the newest revision.
     """
 
-    def __init__(self, url: str):
-        self.db = database.connect(url)
-        # What was done, for the service's log: ["create"], ["stamp 0001_baseline"], [].
-        self.migrated = dbschema.upgrade(self.db, SCHEMA)
-
-    def close(self) -> None:
-        self.db.dispose()
+    schema = SCHEMA
 
     # Runs
 

@@ -13,7 +13,6 @@ import asyncio
 import logging
 import os
 import signal
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -23,10 +22,8 @@ from typing import Any
 from jupyterhub.services.auth import HubOAuth
 from jupyterhub.utils import url_path_join
 from tornado import web
-from tornado.log import enable_pretty_logging
 
-from ... import settings
-from ...kit.web import NotFoundHandler, OAuthCallbackHandler, serve, service_hub_auth
+from ...kit.web import NotFoundHandler, OAuthCallbackHandler, run_service, serve, service_hub_auth
 from .. import registration
 from ..registration import Options
 from ..store import Attachments, Store
@@ -237,11 +234,4 @@ async def _serve(options: Options) -> int:
 
 
 def main() -> None:
-    """Start with the options of the settings file the hub names (``STATCOMMONS_SETTINGS``)."""
-    enable_pretty_logging()
-    logging.getLogger().setLevel(logging.INFO)
-    try:
-        options = registration.options(settings.load(), dict(os.environ))
-    except settings.SettingsError as e:
-        sys.exit(f"statcommons.library.service: {e}")
-    sys.exit(asyncio.run(_serve(options)))
+    run_service("statcommons.library.service", registration.options, _serve)

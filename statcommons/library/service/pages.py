@@ -25,6 +25,7 @@ from jupyterhub.utils import url_path_join
 from markupsafe import Markup
 from tornado import web
 
+from ...kit.web import PageHeaders
 from .. import gsbpm, schema
 from ..store import FACETS, SORTS
 from . import api
@@ -156,14 +157,10 @@ def when(timestamp: str | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
-class PageHandler(api.BaseHandler):
+class PageHandler(PageHeaders, api.BaseHandler):
     """An HTML page: hub login by redirect, errors as pages, a strict Content-Security-Policy."""
 
-    def set_default_headers(self) -> None:
-        super().set_default_headers()
-        self.set_header("Content-Type", "text/html; charset=UTF-8")
-        self.set_header("Content-Security-Policy", CSP)
-        self.set_header("Referrer-Policy", "same-origin")
+    csp = CSP
 
     # Access is checked in get(), not prepare(): answering from prepare() in a handler that streams
     # request bodies makes tornado close the connection, and a client reusing it gets a reset.
