@@ -58,9 +58,10 @@ lint: deps
 	@$(VENV)/bin/ruff check statcommons tests benchmarks jupyterhub_config.py $(EXT)/statcommons_library
 
 ## test: every test tier (unit, hub with containers, OAuth, browser); images are built first.
-# Three pytest processes (the tests mostly wait on hubs and containers); the tests sharing a
-# module's hub stay in one process (tests/conftest.py), the others go wherever one is free.
-XDIST := -n 3 --dist loadgroup
+# Three pytest processes (the tests mostly wait on hubs and containers), each given whole test
+# files, so that a module's hub starts once. (loadgroup would split files further, but
+# pytest-xdist 3.8 cannot tag the groups under pytest 9.)
+XDIST := -n 3 --dist loadfile
 test: deps engine-deps browser-deps postgres-deps lint images test-extension
 	@$(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
 

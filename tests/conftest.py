@@ -111,16 +111,3 @@ def page(request):
     context.set_default_timeout(30_000)
     return context.new_page()
 
-
-# Before pytest-xdist's own hook, which reads the groups.
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config, items):
-    """Under pytest-xdist (``--dist loadgroup``), the tests of a module that share a module-scoped fixture (its hub)
-    run in one process, so that the fixture is made once; every other test goes wherever a process is free."""
-    for item in items:
-        info = getattr(item, "_fixtureinfo", None)
-        if info is None:
-            continue
-        scopes = {fixture.scope for defs in info.name2fixturedefs.values() for fixture in defs}
-        if scopes & {"module", "package", "class"}:
-            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
