@@ -144,7 +144,15 @@ def test_search_and_open_the_splink_tutorial_in_my_workspace(lab_hub, artifacts)
     page.locator(".lm-TabBar-tab", has_text=re.compile("Tutorial|Splink|linking", re.I)).first.click()
     view.get_by_role("button", name="Open in my workspace").click()
     expect(view.locator(".sc-message")).to_contain_text("it was there already and is left as it was")
-    again = ana.contents("GET", TUTORIAL, params={"content": "1"}).json()
+    # JupyterLab may be saving the reopened notebook at that moment: read it once it answers.
+    again = None
+    for _ in range(30):
+        r = ana.contents("GET", TUTORIAL, params={"content": "1"})
+        if r.status_code == 200:
+            again = r.json()
+            break
+        time.sleep(0.5)
+    assert again is not None, f"{TUTORIAL} could not be read back: {r.status_code} {r.text[:300]}"
     assert "".join(again["content"]["cells"][0]["source"]) == "# My own notes"
     assert dialogs == []
 
