@@ -21,9 +21,9 @@ def test_through_our_proxy_the_address_is_the_entry_it_appended():
 
 
 def test_a_reverse_proxy_in_front_is_believed_only_when_trusted():
-    sent = headers(X_Forwarded_For="1.2.3.4, 203.0.113.7, 10.9.8.7")
-    assert address(sent, peer="127.0.0.1") == "10.9.8.7"
-    assert address(sent, peer="127.0.0.1", trusted=["10.9.8.7"]) == "203.0.113.7"
+    sent = headers(X_Forwarded_For="1.2.3.4, 203.0.113.7, 198.51.100.9")
+    assert address(sent, peer="127.0.0.1") == "198.51.100.9"
+    assert address(sent, peer="127.0.0.1", trusted=["198.51.100.9"]) == "203.0.113.7"
 
 
 def test_a_request_not_from_this_machine_has_its_connections_address():
