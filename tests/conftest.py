@@ -16,6 +16,9 @@ from . import pgserver
 from .chromium import CHROMIUM, CHROMIUM_ARGS
 from .hubtools import RunningHub
 
+# The migration tests' databases (previous_release, empty_database).
+pytest_plugins = ["tests.migrationtools"]
+
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 

@@ -4,6 +4,10 @@ A service's ``fixtures/`` folder holds the previous release's database twice, ma
 release's own code: ``previous-release.sqlite``, copied for each test, and
 ``previous-release-postgresql.sql``, a ``pg_dump`` loaded into a new database of the session's
 PostgreSQL server (the ``postgres_server`` fixture of ``tests/conftest.py``).
+
+The fixtures :func:`previous_release` and :func:`empty_database` (a plugin of ``tests/conftest.py``)
+give each test a database on both backends; ``previous_release`` reads the ``FIXTURES`` folder
+of the test's module.
 """
 
 from __future__ import annotations
@@ -41,9 +45,10 @@ def _new_database(request: pytest.FixtureRequest) -> Iterator[tuple[dict, str]]:
             conn.execute(f"DROP DATABASE {name} WITH (FORCE)")
 
 
-@contextmanager
-def previous_release(request: pytest.FixtureRequest, fixtures: Path, tmp_path: Path) -> Iterator[str]:
-    """The URL of a copy of the previous release's database of ``fixtures/``, on ``request.param``'s backend."""
+@pytest.fixture(params=BACKENDS)
+def previous_release(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of a copy of the previous release's database of the module's ``FIXTURES``, on each backend."""
+    fixtures: Path = request.module.FIXTURES
     if request.param == "sqlite":
         path = tmp_path / "previous-release.sqlite"
         shutil.copyfile(fixtures / "previous-release.sqlite", path)
@@ -56,9 +61,9 @@ def previous_release(request: pytest.FixtureRequest, fixtures: Path, tmp_path: P
         yield url
 
 
-@contextmanager
+@pytest.fixture(params=BACKENDS)
 def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """The URL of an empty database on ``request.param``'s backend."""
+    """The URL of an empty database, on each backend."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'empty.sqlite'}"
         return

@@ -8,24 +8,18 @@ is tested with revision scripts of the test's own, on both backends.
 
 from __future__ import annotations
 
-import itertools
 import json
-import shutil
 import threading
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
 
 from statcommons.kit import migrations as dbschema
 from statcommons.library.store import SCHEMA, Attachments, Conflict, Store
-from tests import pgserver
+from tests import migrationtools
 
 FIXTURES = Path(__file__).with_name("fixtures")
-BACKENDS = ["sqlite", "postgresql"]
-_databases = itertools.count(1)
 
 # Every table of the previous release, with what orders its rows.
 TABLES = {
@@ -49,62 +43,10 @@ STATUSES = {
 }
 
 
-def _new_database(server: dict) -> tuple[str, str]:
-    name = f"previous_{next(_databases)}"
-    with pgserver.connect({**server, "dbname": "postgres"}, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name}")
-        conn.execute(f"CREATE DATABASE {name}")
-    return name, pgserver.url({**server, "dbname": name})
-
-
-def _drop_database(server: dict, name: str) -> None:
-    with pgserver.connect({**server, "dbname": "postgres"}, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE {name} WITH (FORCE)")
-
-
-@pytest.fixture(params=BACKENDS)
-def previous_release(request, tmp_path):
-    """The URL of a copy of the previous release's catalogue, on each backend."""
-    if request.param == "sqlite":
-        path = tmp_path / "library.sqlite"
-        shutil.copyfile(FIXTURES / "previous-release.sqlite", path)
-        yield f"sqlite:///{path}"
-        return
-    server = request.getfixturevalue("postgres_server")
-    name, url = _new_database(server)
-    with pgserver.connect({**server, "dbname": name}, autocommit=True) as conn:
-        # Without parameters, psycopg sends the whole dump at once (the simple query protocol).
-        conn.execute((FIXTURES / "previous-release-postgresql.sql").read_text(encoding="utf-8"))
-    yield url
-    _drop_database(server, name)
-
-
-@pytest.fixture(params=BACKENDS)
-def empty_database(request, tmp_path):
-    """The URL of an empty database, on each backend."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'empty.sqlite'}"
-        return
-    server = request.getfixturevalue("postgres_server")
-    name, url = _new_database(server)
-    yield url
-    _drop_database(server, name)
-
-
 def _rows(url: str) -> dict[str, list[dict]]:
     """Every row of every table of the previous release, without the columns added since."""
-    db = sa.create_engine(url)
-    try:
-        with db.connect() as conn:
-            return {
-                table: [
-                    {k: v for k, v in row._mapping.items() if k != "revision"}
-                    for row in conn.execute(sa.text(f"SELECT * FROM {table} ORDER BY {order}"))
-                ]
-                for table, order in TABLES.items()
-            }
-    finally:
-        db.dispose()
+    found = migrationtools.rows(url, TABLES)
+    return {table: [{k: v for k, v in row.items() if k != "revision"} for row in rows] for table, rows in found.items()}
 
 
 def test_a_previous_release_catalogue_opens_with_everything_in_it(previous_release):
@@ -174,30 +116,14 @@ def test_old_items_are_reviewed_by_their_revision_and_new_ones_fit_in(previous_r
 
 
 def _differences(url: str) -> list:
-    """What differs between the database's tables and the models (the store's tables only)."""
-    db = sa.create_engine(url)
-    try:
-        with db.connect() as conn:
-            context = MigrationContext.configure(conn)
-            return compare_metadata(context, SCHEMA.metadata)
-    finally:
-        db.dispose()
-
-
-def _declared(diff) -> bool:
-    """Whether a difference is about what the models declare, not the rest of the database.
-
-    The rest: the tables of full-text search and the version; the GIN index that the store
-    makes itself. (The attachments' tables are models too.)
-    """
-    if diff[0] == "remove_table":
-        return diff[1].name in SCHEMA.metadata.tables
-    return not (diff[0] == "remove_index" and diff[1].name == "ix_library_items_search")
+    """What differs between the database's tables and the models, but the GIN index the store makes itself."""
+    found = migrationtools.differences(url, SCHEMA.metadata)
+    return [d for d in found if not (d[0] == "remove_index" and d[1].name == "ix_library_items_search")]
 
 
 def test_the_upgraded_schema_is_the_models_schema(previous_release):
     Store(previous_release).close()
-    assert [d for d in _differences(previous_release) if _declared(d)] == []
+    assert _differences(previous_release) == []
 
 
 def test_a_new_database_is_made_from_the_models_and_stamped_at_head(empty_database):
@@ -206,7 +132,7 @@ def test_a_new_database_is_made_from_the_models_and_stamped_at_head(empty_databa
     with store.db.connect() as conn:
         assert dbschema.revision(conn, SCHEMA) == "0002_item_revision"
     store.close()
-    assert [d for d in _differences(empty_database) if _declared(d)] == []
+    assert _differences(empty_database) == []
 
 
 def test_upgrades_of_a_new_database_at_once_make_it_once(empty_database):

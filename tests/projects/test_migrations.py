@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 
 from statcommons.kit import migrations as dbschema
@@ -22,18 +21,6 @@ FIXTURES = Path(__file__).with_name("fixtures")
 # Every table of the previous release, with what orders its rows.
 TABLES = {"projects": "id", "owners": "project_id, username"}
 ARCHIVE = "/srv/statcommons/var/projects/archive/census-20260105T100000Z.tar.gz"
-
-
-@pytest.fixture(params=migrationtools.BACKENDS)
-def previous_release(request, tmp_path):
-    with migrationtools.previous_release(request, FIXTURES, tmp_path) as url:
-        yield url
-
-
-@pytest.fixture(params=migrationtools.BACKENDS)
-def empty_database(request, tmp_path):
-    with migrationtools.empty_database(request, tmp_path) as url:
-        yield url
 
 
 def test_a_previous_release_database_opens_with_every_project(previous_release):

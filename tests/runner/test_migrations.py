@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 
 from statcommons.kit import migrations as dbschema
@@ -29,18 +28,6 @@ STATUSES = {
     6: "running",
     7: "queued",
 }
-
-
-@pytest.fixture(params=migrationtools.BACKENDS)
-def previous_release(request, tmp_path):
-    with migrationtools.previous_release(request, FIXTURES, tmp_path) as url:
-        yield url
-
-
-@pytest.fixture(params=migrationtools.BACKENDS)
-def empty_database(request, tmp_path):
-    with migrationtools.empty_database(request, tmp_path) as url:
-        yield url
 
 
 def test_a_previous_release_database_opens_with_every_record(previous_release):
