@@ -298,6 +298,14 @@ SCHEMA: dict[str, Any] = _obj(
                     "description": "a whole number of seconds from 60 to 86400: the shortest gap allowed "
                     "between two times of a new schedule",
                 },
+                "rerun_library_every": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "not": {"exclusiveMinimum": 0, "exclusiveMaximum": 3600},
+                    "default": 604800,
+                    "description": "a whole number of seconds, 0 or at least 3600: how often each published library "
+                    "notebook runs again, spread over that time (0: never)",
+                },
                 "keep_days": {
                     "type": "number",
                     "minimum": 0,

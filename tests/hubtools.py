@@ -136,7 +136,8 @@ class RunningHub:
             "auth": {"local": {"signups_per_address_per_hour": 1000, "signups_per_hour": 10000}},
             "culler": {"enabled": False},
             "library": {"port": self.library_port},
-            "runner": {"port": self.runner_port},
+            # The living library would run every shipped tutorial on each test hub: only its own test turns it on.
+            "runner": {"port": self.runner_port, "rerun_library_every": 0},
             "projects": {"port": self.projects_port},
         }
         if docker_host is None:

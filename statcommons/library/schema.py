@@ -182,9 +182,12 @@ LAST_RUN_SCHEMA = _obj(
         "finished": _TIMESTAMP,
         "run": _string(r"\S", "the id of the run"),
         "error": {"type": "string", "description": "what failed, for a run that did not succeed"},
+        "cell": {"type": "integer", "minimum": 0, "description": "the cell that failed (0 is the first)"},
+        "missing_package": _string(r"\S", "the package the error says the image lacks"),
     },
     required=("status", "finished"),
-    description="the latest scheduled run of a notebook, written by the runner: status, finished, run, error",
+    description="the latest run of a notebook, written by the runner: status, finished, run, error, cell, "
+    "missing_package",
 )
 
 DATASET_SCHEMA = _obj(

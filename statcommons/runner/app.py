@@ -24,6 +24,7 @@ from ..kit.client import ServiceError
 from ..kit.web import NotFoundHandler, OAuthCallbackHandler, run_service, serve, service_hub_auth
 from . import api, registration
 from .executor import Executor
+from .living import LivingLibrary
 from .registration import Options
 from .runs import Runner
 from .scheduler import Scheduler, interval_problem
@@ -120,6 +121,10 @@ async def _serve(options: Options) -> None:
 
     scheduler = Scheduler(store, fire)
     scheduler.start()
+    living = None
+    if library is not None and options.rerun_library_every:
+        living = LivingLibrary(runner, library, options.rerun_library_every)
+        living.start()
     pruning = asyncio.create_task(_prune_daily(runner, options.keep_days)) if options.keep_days > 0 else None
     prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/services/runner/")
     app = make_app(runner, scheduler, prefix=prefix)
@@ -130,6 +135,8 @@ async def _serve(options: Options) -> None:
     if pruning:
         pruning.cancel()
     scheduler.stop()
+    if living:
+        living.stop()
     await runner.stop()
     executor.close()
     store.close()

@@ -177,6 +177,9 @@ class Run(BaseModel):
     duration: float | None = Field(description="seconds from the container's start to its end")
     error: str | None = Field(description="why a run did not succeed")
     failing_cell: FailingCell | None
+    missing_package: str | None = Field(
+        description="the package the error says the image lacks (ModuleNotFoundError in Python, no package in R)"
+    )
     image: str = Field(description="the image the run used: that of the profile offering the notebook's kernel")
     image_id: str | None = Field(description="the id (digest) of the image the run used")
     time_limit: int = Field(description="seconds")

@@ -35,6 +35,8 @@ class Options:
     limits: Limits
     concurrency: int
     keep_days: float
+    #: Seconds between two runs of each published library notebook (0: the living library is off).
+    rerun_library_every: int
     #: The library's API as this machine reaches it (None: no library).
     library_url: str | None
 
@@ -74,6 +76,7 @@ def options(settings: dict, env: dict) -> Options:
         limits=limits,
         concurrency=runner["concurrency"],
         keep_days=runner["keep_days"],
+        rerun_library_every=runner["rerun_library_every"],
         library_url=library_url,
     )
 

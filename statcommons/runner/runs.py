@@ -25,6 +25,7 @@ import docker
 
 from ..kit.client import ServiceError
 from .executor import Executor, Outcome, SourceError, plan, shared_notebook
+from .failures import missing_package
 from .kernels import Choice, KernelError, Kernels, read_kernel
 from .sources import Library, notebook_source
 from .store import Run, Store, iso, now
@@ -184,7 +185,9 @@ class Runner:
         """A run that could not even be queued (a scheduled library item that is gone), recorded as failed."""
         limits = {"image": self.limits.image, "time_limit": self.limits.time_limit, "mem_limit": self.limits.mem_limit}
         run = self.store.add_run(user=user, **limits, **fields)
-        return self.store.update_run(run.id, status="failed", finished=now(), duration=0.0, error=error)
+        failed = self.store.update_run(run.id, status="failed", finished=now(), duration=0.0, error=error)
+        self._record_in_library(failed)
+        return failed
 
     async def cancel(self, run: Run, who: str) -> Run:
         """Cancel a queued or running run; returns its record once it has stopped."""
@@ -298,6 +301,7 @@ class Runner:
                 attached = await self.library.notebook(run.item)
             except ServiceError as e:
                 return Outcome("failed", f"the library did not give the notebook of {run.item!r}: {e}")
+
         async def started(moment, image_id):
             self.store.update_run(run.id, started=moment, image_id=image_id)
 
@@ -336,6 +340,10 @@ class Runner:
         last_run = {"status": run.status, "finished": iso(run.finished or now()), "run": str(run.id)}
         if run.error:
             last_run["error"] = run.error[:2000]
+        if run.failing_cell and isinstance(run.failing_cell.get("index"), int):
+            last_run["cell"] = run.failing_cell["index"]
+        if package := missing_package(run.error):
+            last_run["missing_package"] = package
         for attempt in range(1, attempts + 1):
             try:
                 await self.library.record(run.item, last_run)

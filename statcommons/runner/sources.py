@@ -29,6 +29,16 @@ class Library(ServiceClient):
         _, item = await self.call("GET", f"api/items/{quote(item_id, safe='')}")
         return item
 
+    async def notebooks(self) -> list[dict]:
+        """Every published notebook item, with its ``last_run`` (all pages)."""
+        found: list[dict] = []
+        while True:
+            query = f"api/items?type=notebook&status=published&sort=title&facets=false&limit=100&offset={len(found)}"
+            _, page = await self.call("GET", query)
+            found += page["items"]
+            if not page["items"] or len(found) >= page["total"]:
+                return found
+
     async def notebook(self, item_id: str) -> bytes:
         return await self.raw("GET", f"api/items/{quote(item_id, safe='')}/notebook")
 

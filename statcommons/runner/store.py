@@ -23,6 +23,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from ..kit import database
 from ..kit import migrations as dbschema
 from . import migrations
+from .failures import missing_package
 
 STATUSES = ("queued", "running", "succeeded", "failed", "timeout", "interrupted", "cancelled")
 ACTIVE = ("queued", "running")
@@ -124,6 +125,7 @@ def run_json(run: Run, prefix: str = "") -> dict[str, Any]:
         "duration": run.duration,
         "error": run.error,
         "failing_cell": run.failing_cell,
+        "missing_package": missing_package(run.error),
         "image": run.image,
         "image_id": run.image_id,
         "time_limit": run.time_limit,
@@ -218,6 +220,12 @@ class Store(database.Store):
         query = sa.select(Run.user, sa.func.max(Run.started)).where(Run.started.is_not(None)).group_by(Run.user)
         with Session(self.db) as session:
             return {user: moment for user, moment in session.execute(query)}
+
+    def active_items(self, user: str) -> set[str]:
+        """The library items of which ``user`` has a run queued or running."""
+        query = sa.select(Run.item).where(Run.user == user, Run.item.is_not(None), Run.status.in_(ACTIVE)).distinct()
+        with Session(self.db) as session:
+            return set(session.scalars(query))
 
     def failing(self, user: str | None = None) -> list[Run]:
         """The latest finished run of each library notebook, where that run failed or timed out."""

@@ -105,9 +105,14 @@ def _token(hub: RunningHub, name: str) -> str:
 @pytest.fixture(scope="module")
 def lab_hub(engine, tmp_path_factory):
     """A hub with the library, the runner and the lab image with the extension; chromium to drive it."""
+    yield from extension_hub(engine, tmp_path_factory.mktemp("exthub"))
+
+
+def extension_hub(engine, work, settings: dict | None = None):
+    """A running hub with chromium (an :class:`ExtensionHub`); stopped and cleaned up after."""
     if not shutil.which(CHROMIUM):
         pytest.fail(f"{CHROMIUM} is missing: run `make browser-deps` (installs Debian's chromium)")
-    hub = RunningHub(tmp_path_factory.mktemp("exthub"), engine.docker_host)
+    hub = RunningHub(work, engine.docker_host, extra_settings=settings)
     hub.start()
     playwright = sync_playwright().start()
     browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
@@ -132,11 +137,12 @@ def screenshots_on_failure(request, artifacts):
     """When a test fails, every page it opened is saved under test-artifacts/extension/failed-*."""
     yield
     report = getattr(request.node, "rep_call", None)
-    if report is None or not report.failed or "lab_hub" not in request.fixturenames:
+    hubs = [name for name in ("lab_hub", "living_hub") if name in request.fixturenames]
+    if report is None or not report.failed or not hubs:
         return
     out = artifacts / "extension"
     out.mkdir(exist_ok=True)
-    for user in request.getfixturevalue("lab_hub").users.values():
+    for user in request.getfixturevalue(hubs[0]).users.values():
         print(f"--- {user.name}'s browser console ---\n" + "\n".join(user.console[-40:]))
         for n, page in enumerate(user.pages):
             try:

@@ -9,7 +9,7 @@ import { Widget } from '@lumino/widgets';
 import { h, icon, safeHref } from './dom';
 import { typeIcon } from './icons';
 import { renderMarkdown } from './markdown';
-import { IComment, IItem, IUser, loadCode, ratingText } from './model';
+import { IComment, IItem, IUser, loadCode, ratingText, runText } from './model';
 import { Api } from './panel';
 import { jsonBody, serverURL, ServiceError } from './request';
 import type { Review } from './review';
@@ -212,7 +212,7 @@ export class ItemView extends Widget {
       ['Keywords', item.keywords?.join(', ')],
       ['Licence', item.licence],
       ['Submitted by', item.submitter ?? undefined],
-      ['Last run', item.last_run ? `${item.last_run.status} ${item.last_run.finished ?? ''}` : undefined]
+      ['Latest run', item.type === 'notebook' ? runText(item.last_run) : undefined]
     ];
     return h(
       'dl',

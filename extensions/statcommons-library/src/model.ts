@@ -23,6 +23,10 @@ export interface ILastRun {
   started?: string;
   run?: number;
   error?: string;
+  /** The cell that failed, 0 for the first. */
+  cell?: number;
+  /** The package the error says the image lacks. */
+  missing_package?: string;
   [key: string]: unknown;
 }
 
@@ -158,6 +162,48 @@ export function ratingText(rating?: { average: number | null; count: number }): 
     return 'not rated';
   }
   return `${rating.average.toFixed(1)} ★ (${rating.count})`;
+}
+
+const RUN_ENDINGS: Record<string, string> = {
+  failed: 'failed',
+  timeout: 'stopped at its time limit',
+  interrupted: 'was interrupted',
+  cancelled: 'was cancelled'
+};
+
+/** An ISO time as "2026-12-06 07:30 UTC" (a date alone as given). */
+export function whenText(iso?: string): string {
+  if (!iso || iso.length <= 10) {
+    return iso ?? '';
+  }
+  const moment = new Date(iso);
+  if (isNaN(moment.getTime())) {
+    return iso;
+  }
+  return `${moment.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+/**
+ * A notebook's latest run in words, as the library's page says it: "ran successfully on <date>",
+ * or how it failed, in which cell (counted from 1) and, for a missing package, which one.
+ * ``brief`` leaves out the error itself (for a result row).
+ */
+export function runText(run: ILastRun | null | undefined, brief = false): string {
+  if (!run) {
+    return 'never run';
+  }
+  const moment = whenText(run.finished);
+  if (run.status === 'succeeded') {
+    return `ran successfully on ${moment}`;
+  }
+  let text = `${RUN_ENDINGS[run.status] ?? run.status} on ${moment}`;
+  if (typeof run.cell === 'number') {
+    text += ` in cell ${run.cell + 1}`;
+  }
+  if (run.missing_package) {
+    return `${text}: it needs the package ${run.missing_package}, which its image lacks`;
+  }
+  return run.error && !brief ? `${text}: ${run.error}` : text;
 }
 
 /** Seconds between two ISO times, as "1 min 5 s"; '' when unknown. */

@@ -13,6 +13,7 @@ import {
   ISearchResult,
   IUser,
   ratingText,
+  runText,
   searchParams,
   toggleFacet
 } from './model';
@@ -250,7 +251,7 @@ export class LibraryPanel extends Widget {
             ? h(
                 'span',
                 { class: `sc-run sc-run-${run?.status ?? 'none'}` },
-                run ? `last run ${run.status}` : 'never run'
+                runText(run, true)
               )
             : null,
           item.status && item.status !== 'published'

@@ -630,6 +630,23 @@ class LastRunHandler(BaseHandler):
         self.write_json(self.item_json(row, self.caller))
 
 
+class FailingHandler(BaseHandler):
+    """``GET /api/failing``: the notebooks whose latest run failed or timed out, newest failure first (curators)."""
+
+    def get(self) -> None:
+        self.require(self.caller is not None and self.caller.curator, "only curators see the failing notebooks")
+        self.write_json({"items": self.failing()})
+
+    def failing(self) -> list[dict]:
+        found = []
+        for item_id, run in self.attachments.failing_runs().items():
+            row = self.store.record(item_id)
+            if row is not None:
+                data = row.data
+                found.append({"id": item_id, "title": data.get("title"), "status": data.get("status"), "last_run": run})
+        return sorted(found, key=lambda f: f["last_run"].get("finished") or "", reverse=True)
+
+
 class SchemaHandler(BaseHandler):
     """``GET /api/schema``: the item JSON Schema, for clients to validate with the same rules."""
 

@@ -159,6 +159,7 @@ def handlers(prefix: str) -> list[tuple]:
         (route(item + "/notebook"), api.NotebookHandler),
         (route(item + "/video"), api.VideoHandler),
         (route(item + "/last-run"), api.LastRunHandler),
+        (route("api/failing"), api.FailingHandler),
         (route("api/schema"), api.SchemaHandler),
         (route("api/vocabularies"), api.VocabulariesHandler),
         (route("api/user"), api.UserHandler),

@@ -356,6 +356,41 @@ def openapi(prefix: str = "/services/library/", version: str = "1") -> dict:
                 },
             },
         },
+        "/api/failing": {
+            "get": {
+                "summary": "The notebooks whose latest run failed or timed out, newest failure first: curators",
+                "operationId": "getFailingNotebooks",
+                "responses": {
+                    "200": {
+                        "description": "the failing notebooks",
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {
+                                        "items": {
+                                            "type": "array",
+                                            "items": {
+                                                "type": "object",
+                                                "properties": {
+                                                    "id": {"type": "string"},
+                                                    "title": {"type": "string"},
+                                                    "status": {"type": "string"},
+                                                    "last_run": {"$ref": "#/components/schemas/LastRun"},
+                                                },
+                                                "required": ["id", "title", "status", "last_run"],
+                                            },
+                                        }
+                                    },
+                                    "required": ["items"],
+                                }
+                            }
+                        },
+                    },
+                    **_errors(401, 403),
+                },
+            }
+        },
         "/api/schema": {
             "get": {
                 "summary": "The item JSON Schema",

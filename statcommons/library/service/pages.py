@@ -157,6 +157,29 @@ def when(timestamp: str | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
+RUN_ENDINGS = {
+    "failed": "failed",
+    "timeout": "stopped at its time limit",
+    "interrupted": "was interrupted",
+    "cancelled": "was cancelled",
+}
+
+
+def run_text(run: dict | None) -> str:
+    """A notebook's latest run in words: ``ran successfully on 2026-12-06 07:30 UTC``, or how it failed and where."""
+    if not run:
+        return "not run yet"
+    moment = when(run.get("finished"))
+    if run.get("status") == "succeeded":
+        return f"ran successfully on {moment}"
+    text = f"{RUN_ENDINGS.get(run.get('status'), run.get('status'))} on {moment}"
+    if isinstance(run.get("cell"), int):
+        text += f" in cell {run['cell'] + 1}"
+    if run.get("missing_package"):
+        return f"{text}: it needs the package {run['missing_package']}, which its image lacks"
+    return f"{text}: {run['error']}" if run.get("error") else text
+
+
 class PageHandler(PageHeaders, api.BaseHandler):
     """An HTML page: hub login by redirect, errors as pages, a strict Content-Security-Policy."""
 
@@ -406,6 +429,7 @@ class SearchPage(PageHandler):
                 pages=self._pages(state, total) if last_page > 1 else [],
                 previous_href=self.href(state, page=state["page"] - 1) if state["page"] > 1 else None,
                 next_href=self.href(state, page=state["page"] + 1) if state["page"] < last_page else None,
+                failing=len(self.attachments.failing_runs()) if self.caller.curator else 0,
             )
         )
 
@@ -481,7 +505,7 @@ class ItemPage(PageHandler):
                 else None,
                 algorithm=item.get("algorithm"),
                 last_run=item.get("last_run"),
-                when=when,
+                run_text=run_text,
                 http_url=http_url,
                 rating=item["rating"],
                 rating_text=rating_text(item["rating"]),
@@ -492,6 +516,18 @@ class ItemPage(PageHandler):
                 jsonld=Markup(script_text(item_jsonld(item, url))),
             )
         )
+
+
+class FailingPage(PageHandler):
+    """The notebooks whose latest run failed, for curators to mend or retire."""
+
+    def show(self) -> None:
+        self.require(self.caller.curator, "only curators see the failing notebooks")
+        failing = api.FailingHandler.failing(self)
+        for entry in failing:
+            entry["href"] = url_path_join(self.prefix, "items", entry["id"])
+            entry["text"] = run_text(entry["last_run"])
+        self.finish(self.page("failing.html", failing=failing))
 
 
 class NotFoundPage(PageHandler):
@@ -508,6 +544,7 @@ def handlers(prefix: str) -> list[tuple]:
         (route(""), SearchPage),
         (route("items/?"), SearchPage),
         (route("items/([^/]+)"), ItemPage),
+        (route("failing"), FailingPage),
         # Anything else under the prefix but the API (whose own handler answers JSON).
         (route("(?!api/)(.+)"), NotFoundPage),
     ]

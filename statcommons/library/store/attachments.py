@@ -118,6 +118,12 @@ class Attachments:
             if not conn.execute(sa.update(LastRun).where(LastRun.item_id == item_id).values(run=run)).rowcount:
                 conn.execute(sa.insert(LastRun).values(item_id=item_id, run=run))
 
+    def failing_runs(self) -> dict[str, dict]:
+        """The latest run of each notebook whose latest run failed or timed out."""
+        with self.db.connect() as conn:
+            rows = conn.execute(sa.select(LastRun.__table__))
+            return {row.item_id: row.run for row in rows if (row.run or {}).get("status") in ("failed", "timeout")}
+
     def last_runs(self, item_ids: list[str]) -> dict[str, dict]:
         """The latest run of each of those items that has one."""
         if not item_ids:

@@ -73,7 +73,7 @@ describe('LibraryPanel', () => {
     expect(rows[0].textContent).toContain('Tutorial A');
     expect(rows[0].textContent).toContain('StatCommons · 2026 · GSBPM 5.1');
     expect(rows[0].textContent).toContain('4.0 ★ (2)');
-    expect(rows[0].textContent).toContain('last run failed');
+    expect(rows[0].textContent).toContain('failed on 2026-01-01 00:00 UTC');
     expect(rows[0].querySelector('[aria-label="notebook"]')).not.toBeNull();
     expect(panel.node.dataset.renderedQuery).toBe('rec');
   });
