@@ -119,5 +119,5 @@ def test_a_fresh_hub_runs_its_notebooks_and_shows_how_they_went(living_hub):
     expect(results.locator(f'.sc-result[data-id="{NEEDS_PYMC}"]')).to_contain_text(
         "it needs the package pymc, which its image lacks"
     )
-    results = search(panel, "disclosure")
+    results = search(panel, "anonymity")
     expect(results.locator(f'.sc-result[data-id="{TUTORIAL}"]')).to_contain_text("ran successfully on ")
