@@ -186,7 +186,10 @@ SCHEMA: dict[str, Any] = _obj(
             "default": {
                 "python": {
                     "display_name": "Python",
-                    "description": "JupyterLab with pandas, statsmodels, scikit-learn and friends",
+                    "description": (
+                        "JupyterLab with pandas, statsmodels, scikit-learn, seaborn and plotly charts, geopandas "
+                        "maps, SDMX, JSON-stat, SPSS/Stata/SAS and Excel files"
+                    ),
                     "image": "statcommons/lab:latest",
                     "mem_limit": "4G",
                     "cpu_limit": 1.0,
@@ -194,7 +197,10 @@ SCHEMA: dict[str, Any] = _obj(
                 },
                 "r": {
                     "display_name": "Python and R",
-                    "description": "The Python profile plus R with IRkernel",
+                    "description": (
+                        "The Python profile plus R with IRkernel, survey, sampling, laeken, VIM, tidyverse, sf "
+                        "and rsdmx"
+                    ),
                     "image": "statcommons/lab-r:latest",
                     "mem_limit": "4G",
                     "cpu_limit": 1.0,
