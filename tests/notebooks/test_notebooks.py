@@ -1,10 +1,16 @@
 """The tutorials of shared-notebooks/ and the training sets of datasets/, run inside the user image.
 
-All of it happens in one container of ``statcommons/lab:latest``, the environment users
-get: shared-notebooks/ and datasets/ mounted read-only where they sit in the repository
-(so a notebook finds ``../../datasets/<name>``), test-artifacts/notebooks/ mounted
-read-write for the executed notebooks, uid 1000, the host network (no bridge), and the
-ulimits of the hub's settings.
+Each notebook runs in the image the runner would give it: the image of the profile that
+offers the notebook's kernel (``metadata.kernelspec.name``), as
+:class:`statcommons.runner.kernels.Kernels` chooses it from the default settings, so a
+Python notebook runs in ``statcommons/lab:latest`` and an R notebook (kernel ``ir``) in
+``statcommons/lab-r:latest``. ``STATCOMMONS_TEST_LAB_IMAGE`` and
+``STATCOMMONS_TEST_LAB_R_IMAGE`` replace these two tags with images built elsewhere (a
+development build of the images, for example); the data sets are checked in the first.
+One container per image, the environment users get: shared-notebooks/ and datasets/
+mounted read-only where they sit in the repository (so a notebook finds
+``../../datasets/<name>``), test-artifacts/notebooks/ mounted read-write for the executed
+notebooks, uid 1000, the host network (no bridge), and the ulimits of the hub's settings.
 
 - every notebook runs with papermill, with the ``test_parameters`` of its metadata
   (``"statcommons": {"test_parameters": {...}}``) injected for a quick run; a failure
@@ -13,7 +19,9 @@ ulimits of the hub's settings.
   the repository, and ``pytest --nbval`` checks that a fresh run gives the same outputs;
   the other notebooks must be committed without outputs;
 - every data package is validated with frictionless (schema, hash, bytes), and a data
-  set made by a ``generate.py`` is regenerated and compared byte for byte;
+  set made by a ``generate.py`` is regenerated and compared byte for byte; a package may
+  hold files that are not tables (SDMX-ML messages, say): they need a format and a
+  description instead of a schema;
 - every notebook and data set is an item of the library catalogue.
 """
 
@@ -31,6 +39,8 @@ import docker
 import pytest
 import yaml
 
+from statcommons.platform import images
+from statcommons.runner.kernels import Kernels, notebook_kernel
 from statcommons.settings import validate
 
 pytestmark = [pytest.mark.notebooks, pytest.mark.containers]
@@ -39,13 +49,18 @@ ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "shared-notebooks"
 DATASETS = ROOT / "datasets"
 LIBRARY = ROOT / "library"
-IMAGE = os.environ.get("STATCOMMONS_TEST_LAB_IMAGE") or "statcommons/lab:latest"
+# The official tags of the two user images, each replaceable by an image built elsewhere.
+IMAGE = os.environ.get("STATCOMMONS_TEST_LAB_IMAGE") or images.IMAGES["lab"].tag
+R_IMAGE = os.environ.get("STATCOMMONS_TEST_LAB_R_IMAGE") or images.IMAGES["r"].tag
+TESTED_INSTEAD = {images.IMAGES["lab"].tag: IMAGE, images.IMAGES["r"].tag: R_IMAGE}
+KERNELS = Kernels.from_settings(validate({}))
 IN_IMAGE = PurePosixPath("/srv/statcommons")  # the repository's layout, inside the container
 OUTPUT = PurePosixPath("/srv/output")
 USER = "1000:100"
 CELL_TIMEOUT = 120  # seconds, for one cell
 RUN_TIMEOUT = 600  # seconds, for one whole command in the container
 PAPERMILL_TAGS = {"injected-parameters", "papermill-error-cell-tag"}
+TABLE_FORMATS = ("csv",)  # resources in these formats are tables, with a schema
 
 
 def _notebooks() -> list[Path]:
@@ -66,6 +81,12 @@ def _options(notebook: Path) -> dict:
 
 def _stable() -> list[Path]:
     return [nb for nb in _notebooks() if _options(nb).get("regression_stable")]
+
+
+def _image(notebook: Path) -> str:
+    """The image the runner gives the notebook (by its kernel, from the settings' profiles), or its replacement."""
+    official = KERNELS.choose(notebook_kernel(_read(notebook))).image
+    return TESTED_INSTEAD.get(official, official)
 
 
 def _name(path: Path) -> str:
@@ -94,34 +115,49 @@ def _writable_by_notebook_user(path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def lab(engine, artifacts):
+def labs(engine, artifacts):
+    """``labs(image)``: the one container of ``image`` for this module, started on first use."""
     output = artifacts / "notebooks"
     shutil.rmtree(output, ignore_errors=True)
     _writable_by_notebook_user(output)
     ulimits = validate({})["engine"]["ulimits"]
     client = engine.client()
-    container = client.containers.run(
-        IMAGE,
-        ["sleep", "infinity"],
-        detach=True,
-        name=f"statcommons-notebooks-{os.getpid()}",
-        user=USER,
-        network_mode="host",
-        ulimits=[docker.types.Ulimit(name=k, soft=v, hard=v) for k, v in sorted(ulimits.items())],
-        cap_drop=["ALL"],
-        security_opt=["no-new-privileges"],
-        environment={"PYTHONHASHSEED": "0"},
-        volumes={
-            str(NOTEBOOKS): {"bind": str(IN_IMAGE / "shared-notebooks"), "mode": "ro"},
-            str(DATASETS): {"bind": str(IN_IMAGE / "datasets"), "mode": "ro"},
-            str(output): {"bind": str(OUTPUT), "mode": "rw"},
-        },
-    )
+    started: dict[str, Lab] = {}
+
+    def lab(image: str) -> Lab:
+        if image not in started:
+            container = client.containers.run(
+                image,
+                ["sleep", "infinity"],
+                detach=True,
+                name=f"statcommons-notebooks-{os.getpid()}-{len(started)}",
+                user=USER,
+                network_mode="host",
+                ulimits=[docker.types.Ulimit(name=k, soft=v, hard=v) for k, v in sorted(ulimits.items())],
+                cap_drop=["ALL"],
+                security_opt=["no-new-privileges"],
+                environment={"PYTHONHASHSEED": "0"},
+                volumes={
+                    str(NOTEBOOKS): {"bind": str(IN_IMAGE / "shared-notebooks"), "mode": "ro"},
+                    str(DATASETS): {"bind": str(IN_IMAGE / "datasets"), "mode": "ro"},
+                    str(output): {"bind": str(OUTPUT), "mode": "rw"},
+                },
+            )
+            started[image] = Lab(container, output)
+        return started[image]
+
     try:
-        yield Lab(container, output)
+        yield lab
     finally:
-        container.remove(force=True)
+        for running in started.values():
+            running.container.remove(force=True)
         client.close()
+
+
+@pytest.fixture(scope="module")
+def lab(labs):
+    """The container of the Python image, where the data sets are checked."""
+    return labs(IMAGE)
 
 
 # ---------------------------------------------------------------- notebooks
@@ -144,7 +180,8 @@ def _failure(executed: dict) -> str | None:
 
 
 @pytest.mark.parametrize("notebook", _notebooks(), ids=_name)
-def test_notebook_runs_in_the_user_image(lab, notebook, record_property):
+def test_notebook_runs_in_the_user_image(labs, notebook, record_property):
+    lab = labs(_image(notebook))
     relative = notebook.relative_to(NOTEBOOKS)
     _writable_by_notebook_user(lab.output / relative.parent)
     parameters = _options(notebook).get("test_parameters", {})
@@ -165,7 +202,7 @@ def test_notebook_runs_in_the_user_image(lab, notebook, record_property):
     seconds = time.monotonic() - started
     record_property("seconds", round(seconds, 1))
     with open(lab.output / "timings.txt", "a", encoding="utf-8") as timings:
-        timings.write(f"{relative.as_posix()}\t{seconds:.1f}s\t{json.dumps(parameters)}\n")
+        timings.write(f"{relative.as_posix()}\t{seconds:.1f}s\t{_image(notebook)}\t{json.dumps(parameters)}\n")
     if code == 0:
         return
     executed = lab.output / relative
@@ -177,7 +214,8 @@ def test_notebook_runs_in_the_user_image(lab, notebook, record_property):
 
 
 @pytest.mark.parametrize("notebook", _stable(), ids=_name)
-def test_regression_stable_notebook_outputs_unchanged(lab, notebook):
+def test_regression_stable_notebook_outputs_unchanged(labs, notebook):
+    lab = labs(_image(notebook))
     relative = notebook.relative_to(NOTEBOOKS)
     code, out, err = lab.run(
         [
@@ -269,7 +307,11 @@ def _descriptor(package: Path) -> dict:
 
 @pytest.mark.parametrize("package", _packages(), ids=lambda p: p.parent.name)
 def test_datapackage_describes_its_data(package):
-    """Name, title, description, licences, sources; each resource with hash, bytes and described fields."""
+    """Name, title, description, licences, sources; each resource with hash, bytes and described fields.
+
+    A resource that is not a table (an SDMX-ML message, say) has a format, a media type and a
+    description instead of a schema.
+    """
     descriptor = _descriptor(package)
     name = package.parent.name
     assert descriptor.get("name") == name, f"{name}: 'name' must be the folder name"
@@ -282,10 +324,16 @@ def test_datapackage_describes_its_data(package):
         where = f"{name}/{resource.get('name')}"
         assert str(resource.get("hash", "")).startswith("sha256:"), f"{where}: 'hash' must be sha256:<hex>"
         assert isinstance(resource.get("bytes"), int), f"{where}: 'bytes' is missing"
+        if resource.get("format") not in TABLE_FORMATS:
+            assert "schema" not in resource, f"{where}: only tables ({', '.join(TABLE_FORMATS)}) have a schema"
+            for key in ("mediatype", "description"):
+                assert resource.get(key), f"{where}: a file that is not a table needs '{key}'"
+            listed.add(resource["path"])
+            continue
         for field in resource["schema"]["fields"]:
             assert field.get("type") and field.get("description"), f"{where}.{field.get('name')}: type and description"
         listed.add(resource["path"])
-    data_files = {p.name for p in package.parent.iterdir() if p.suffix in (".csv", ".json") and p != package}
+    data_files = {p.name for p in package.parent.iterdir() if p.suffix in (".csv", ".json", ".xml") and p != package}
     assert data_files <= listed, f"{name}: files not described in datapackage.json: {sorted(data_files - listed)}"
 
 
