@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 
 .PHONY: run test test-unit test-extension extension lint bench bench-runner bench-search bench-panel bench-pressure images engine-deps browser-deps postgres-deps deps
 
-EXT := extensions/statcommons-library
+EXT := extensions/statcommons-workspace
 # The official DCAT-AP SHACL shapes the catalogue is checked against (tests/library/test_dcat.py),
 # from the reference data beside this checkout when it is there.
 export DCAT_AP_SHAPES ?= $(abspath $(wildcard ../shared/data/dcat-ap/dcat-ap-SHACL.ttl))
@@ -55,7 +55,7 @@ images: deps engine-deps extension
 	@$(PY) -m statcommons images
 
 lint: deps
-	@$(VENV)/bin/ruff check statcommons tests benchmarks jupyterhub_config.py $(EXT)/statcommons_library
+	@$(VENV)/bin/ruff check statcommons tests benchmarks jupyterhub_config.py $(EXT)/statcommons_workspace
 
 ## test: every test tier (unit, hub with containers, OAuth, browser); images are built first.
 # Three pytest processes (the tests mostly wait on hubs and containers), each given whole test

@@ -75,7 +75,7 @@ FETCH = """async (url) => {
 
 def default_debounce() -> int:
     """The panel's debounce as the extension ships it (its settings schema's default)."""
-    schema = json.loads((ROOT / "extensions" / "statcommons-library" / "schema" / "plugin.json").read_text())
+    schema = json.loads((ROOT / "extensions" / "statcommons-workspace" / "schema" / "plugin.json").read_text())
     return int(schema["properties"]["debounceMs"]["default"])
 
 

@@ -36,7 +36,7 @@ CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 LOCK_FILE = ROOT / "var" / "images.lock"
 EXTENSIONS_DIR = ROOT / "extensions"
 # The extensions built into each image, installed from its wheels/ folder.
-IMAGE_EXTENSIONS = {"lab": ("statcommons-library",)}
+IMAGE_EXTENSIONS = {"lab": ("statcommons-workspace",)}
 STAGED = "wheels"
 # What an extension's build writes into its folder: never part of its sources.
 BUILD_OUTPUTS = {"node_modules", "lib", "dist", "coverage", "labextension", "__pycache__", ".ipynb_checkpoints"}

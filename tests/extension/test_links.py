@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-EXTENSION = Path(__file__).resolve().parents[2] / "extensions" / "statcommons-library"
+EXTENSION = Path(__file__).resolve().parents[2] / "extensions" / "statcommons-workspace"
 sys.path.insert(0, str(EXTENSION))
 
-from statcommons_library import links, workspace  # noqa: E402
+from statcommons_workspace import links, workspace  # noqa: E402
 
 
 @pytest.fixture

@@ -16,10 +16,10 @@ import pytest
 
 from statcommons.library import schema
 
-EXTENSION = Path(__file__).resolve().parents[2] / "extensions" / "statcommons-library"
+EXTENSION = Path(__file__).resolve().parents[2] / "extensions" / "statcommons-workspace"
 sys.path.insert(0, str(EXTENSION))
 
-from statcommons_library import rules, workspace  # noqa: E402
+from statcommons_workspace import rules, workspace  # noqa: E402
 
 
 @pytest.mark.parametrize(

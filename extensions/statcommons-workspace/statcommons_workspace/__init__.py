@@ -8,15 +8,15 @@ except ImportError:  # a source checkout that was never built
 
 
 def _jupyter_labextension_paths():
-    return [{"src": "labextension", "dest": "statcommons-library"}]
+    return [{"src": "labextension", "dest": "statcommons-workspace"}]
 
 
 def _jupyter_server_extension_points():
-    return [{"module": "statcommons_library"}]
+    return [{"module": "statcommons_workspace"}]
 
 
 def _load_jupyter_server_extension(server_app):
     from .handlers import setup_handlers
 
     setup_handlers(server_app)
-    server_app.log.info("statcommons_library: library, runner and projects proxy at /statcommons/")
+    server_app.log.info("statcommons_workspace: library, runner and projects proxy at /statcommons/")

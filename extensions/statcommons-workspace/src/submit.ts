@@ -104,7 +104,7 @@ export class SubmitForm extends Widget {
     try {
       this.validator = new ItemValidator(await this.options.api('library/api/schema'));
     } catch (error) {
-      console.error('statcommons-library: the submission schema is not usable', error);
+      console.error('statcommons-workspace: the submission schema is not usable', error);
       this.say(`The form cannot be checked: ${error instanceof ServiceError ? error.message : String(error)}`, true);
     }
   }

@@ -36,7 +36,7 @@ import { Decision, IReviewOutcome, sendReview } from './review';
 import { RunsView, runNotebook, scheduleNotebook } from './runs';
 import { SubmitForm } from './submit';
 
-const PLUGIN_ID = 'statcommons-library:plugin';
+const PLUGIN_ID = 'statcommons-workspace:plugin';
 
 export namespace CommandIDs {
   export const openLibrary = 'statcommons:open-library';
@@ -136,7 +136,7 @@ const libraryPlugin: JupyterFrontEndPlugin<void> = {
         const apply = () => panel.configure(settings.composite as unknown as Partial<IPanelSettings>);
         apply();
         settings.changed.connect(apply);
-      }).catch(error => console.warn('statcommons-library: settings not loaded', error));
+      }).catch(error => console.warn('statcommons-workspace: settings not loaded', error));
     }
 
     commands.addCommand(CommandIDs.openLibrary, {

@@ -68,7 +68,7 @@ class AllowedOrigins:
             self._library = {o for o in origins if isinstance(o, str)}
             self._fetched = time.monotonic()
         except Exception as e:  # no library answer: the setting's origins (and the last list) still apply
-            self.log.warning("statcommons_library: the library's repository origins are unknown: %s", e)
+            self.log.warning("statcommons_workspace: the library's repository origins are unknown: %s", e)
         return self._library
 
 
@@ -85,7 +85,7 @@ async def check_link(handler, default: str) -> None:
         await handler.settings["statcommons_git_origins"].check(repo)
         links.target(handler.settings["server_root_dir"], relative)
     except links.LinkRefused as e:
-        handler.log.warning("statcommons_library: refused a git-pull link: %s", e.message)
+        handler.log.warning("statcommons_workspace: refused a git-pull link: %s", e.message)
         raise web.HTTPError(e.status, "%s", e.message) from None
 
 
