@@ -96,6 +96,7 @@ THEMES_OF_TOPIC = {
     "machine-learning": ("TECH",),
     "mobile-network-data": ("TECH",),
     "natural-language-processing": ("TECH",),
+    "price-statistics": ("ECON",),
     "privacy": ("TECH",),
     "reproducible-pipelines": ("TECH",),
     "small-area-estimation": ("REGI",),
