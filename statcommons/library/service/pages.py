@@ -506,6 +506,7 @@ class ItemPage(PageHandler):
                 algorithm=item.get("algorithm"),
                 last_run=item.get("last_run"),
                 run_text=run_text,
+                when=when,
                 http_url=http_url,
                 rating=item["rating"],
                 rating_text=rating_text(item["rating"]),
