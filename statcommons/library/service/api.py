@@ -1,7 +1,9 @@
 """The REST API of the library service, under ``/services/library/api/``.
 
 Handlers are thin: they check who calls (:mod:`.access`), read and check the
-request, and call the :class:`~statcommons.library.store.Store`. Every error is JSON
+request, and call the :class:`~statcommons.library.store.Store`. Each endpoint is declared
+on its handler's method (:data:`API`, with the models of :mod:`.models`): the declarations
+route the paths and make the OpenAPI document. Every error is JSON
 ``{"status", "message"}`` (plus ``errors``, a list of ``{"path", "message"}``, for a
 refused item), never a redirect: API clients get 401 without credentials and 403
 without the scope, 404 for an item they may not see.
@@ -29,24 +31,71 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from ...kit.endpoints import ERROR, Api, Content, Endpoint
 from ...kit.web import ApiError, JsonApiHandler
 from .. import dcat, gsbpm, schema, search
 from ..store import FACETS, MAX_PAGE, SORTS, Conflict, InvalidItem, NotFound
-from .access import Caller
+from .access import READ, REVIEW, RUNS, SUBMIT, Caller
 from .attachments import notebook_problem
+from .models import (
+    CHANGES,
+    ITEM,
+    LAST_RUN,
+    MAX_REASON,
+    SERVICE_FIELDS,
+    SUBMISSION,
+    SUBMITTABLE_STATUSES,
+    Comment,
+    Comments,
+    Failing,
+    Hidden,
+    ItemQuery,
+    NewComment,
+    Origins,
+    Rating,
+    Review,
+    SearchResult,
+    Stars,
+    Status,
+    User,
+    VideoFile,
+)
 from .render import markdown_html
 
-# Fields the service sets; a client sending one is told so.
-SERVICE_FIELDS = ("id", "submitter", "created", "updated", "revision", "rating", "last_run", "status_reason")
 EDITABLE_BY_SUBMITTER = ("draft", "submitted", "rejected")
-SUBMITTABLE_STATUSES = ("draft", "submitted")
 DECISIONS = {"publish": ("published", ("submitted", "retired")), "reject": ("rejected", ("submitted",))}
 DECISIONS["retire"] = ("retired", ("published",))
 REVIEW_FIELDS = ("decision", "revision", "reason")
 LIST_PARAMETERS = ("q", *FACETS, "status", "mine", "sort", "limit", "offset", "facets")
-MAX_REASON = 2000
 LOADING_WAIT = 10.0  # seconds a request waits for the curated folder to be loaded before a 503
 RETRY_AFTER = 5  # seconds, in the Retry-After of that 503
+
+
+#: What a request about items may get while the service loads its curated items (see :class:`BaseHandler`).
+STARTING = Content(
+    "the service is starting and has not loaded its curated items yet: try again after Retry-After",
+    {"application/json": ERROR},
+    headers={"Retry-After": {"schema": {"type": "integer"}, "description": f"seconds to wait: {RETRY_AFTER}"}},
+)
+
+
+def _while_starting(endpoint: Endpoint) -> dict:
+    return {503: STARTING} if getattr(endpoint.handler, "needs_catalogue", False) else {}
+
+
+API = Api(
+    "library",
+    title="StatCommons library",
+    description="The catalogue of publications, experiences, datasets, videos, algorithms and notebooks.",
+    extra_responses=_while_starting,
+)
+ITEM_ID = {"item_id": {"type": "string", "minLength": 1}}
+NO_ITEM = "no such item, or one the caller may not see"
+NOT_NOW = "the item's state does not allow it"
+
+
+def _item(description: str) -> Content:
+    return Content(description, {"application/json": ITEM})
 
 
 def _now() -> str:
@@ -224,6 +273,14 @@ class ItemsHandler(BaseHandler):
         args["status"] = statuses or (None if args["mine"] else "published")
         return args
 
+    @API.get(
+        "/items",
+        "Search the catalogue",
+        scope=READ,
+        query=ItemQuery,
+        operation_id="searchItems",
+        responses={200: SearchResult},
+    )
     async def get(self) -> None:
         caller = self.reader()
         args = self._list_arguments()
@@ -240,6 +297,14 @@ class ItemsHandler(BaseHandler):
         index = self.index_state(result)
         self.write_json({"items": items, "total": result["total"], "facets": facets, **_page(args), "index": index})
 
+    @API.post(
+        "/items",
+        "Submit an item (or save a draft)",
+        scope=SUBMIT,
+        body=SUBMISSION,
+        operation_id="submitItem",
+        responses={201: _item("the item as stored")},
+    )
     def post(self) -> None:
         caller = self.require(self.caller is not None and self.caller.can_submit, "you may not submit items")
         data = self.json_body()
@@ -295,10 +360,27 @@ def _check_notebook(data: dict, content: Any, cap: int) -> None:
 class ItemHandler(BaseHandler):
     """``GET /api/items/{id}`` one item; ``PATCH`` changes it."""
 
+    @API.get(
+        "/items/{item_id}",
+        "One item",
+        scope=READ,
+        parameters=ITEM_ID,
+        operation_id="getItem",
+        responses={200: _item("the item"), 404: NO_ITEM},
+    )
     def get(self, item_id: str) -> None:
         caller = self.reader()
         self.write_json(self.item_json(self.visible(item_id, caller), caller))
 
+    @API.patch(
+        "/items/{item_id}",
+        "Change an item (its submitter while unpublished, or a curator)",
+        scope=READ,
+        parameters=ITEM_ID,
+        body=CHANGES,
+        operation_id="changeItem",
+        responses={200: _item("the changed item"), 404: NO_ITEM, 409: NOT_NOW},
+    )
     def patch(self, item_id: str) -> None:
         caller = self.reader()
         row = self.visible(item_id, caller)
@@ -348,6 +430,20 @@ class ReviewHandler(BaseHandler):
     is a 409 and nothing changes, so that a submitter cannot swap what the curator approved.
     """
 
+    @API.post(
+        "/items/{item_id}/review",
+        "Publish, reject (with a reason) or retire the revision of an item a curator read",
+        scope=REVIEW,
+        parameters=ITEM_ID,
+        body=Review,
+        operation_id="reviewItem",
+        responses={
+            200: _item("the reviewed item"),
+            404: NO_ITEM,
+            409: "the item changed since the revision named (read it again), or its status does not allow the "
+            "decision; nothing was changed",
+        },
+    )
     def post(self, item_id: str) -> None:
         caller = self.reader()
         self.require(caller.curator, f"only curators review: {caller.name} is not in the curators group")
@@ -398,6 +494,15 @@ class ReviewHandler(BaseHandler):
 class RatingHandler(BaseHandler):
     """``PUT /api/items/{id}/rating`` with ``{"stars": 1..5}``: one rating per user per item."""
 
+    @API.put(
+        "/items/{item_id}/rating",
+        "Rate a published item from 1 to 5 stars (a new rating replaces the caller's)",
+        scope=SUBMIT,
+        parameters=ITEM_ID,
+        body=Stars,
+        operation_id="rateItem",
+        responses={200: Rating, 404: NO_ITEM, 409: NOT_NOW},
+    )
     def put(self, item_id: str) -> None:
         caller = self.require(self.caller is not None and self.caller.can_submit, "you may not rate items")
         row = self.visible(item_id, caller)
@@ -421,12 +526,29 @@ class RatingHandler(BaseHandler):
 class CommentsHandler(BaseHandler):
     """``GET /api/items/{id}/comments`` (curators also see hidden ones); ``POST`` adds one."""
 
+    @API.get(
+        "/items/{item_id}/comments",
+        "Comments on an item, oldest first (curators also get hidden ones)",
+        scope=READ,
+        parameters=ITEM_ID,
+        operation_id="listComments",
+        responses={200: Comments, 404: NO_ITEM},
+    )
     def get(self, item_id: str) -> None:
         caller = self.reader()
         self.visible(item_id, caller)
         comments = self.store.comments(item_id, include_hidden=caller.curator)
         self.write_json({"comments": [_comment_json(c) for c in comments]})
 
+    @API.post(
+        "/items/{item_id}/comments",
+        "Comment on an item (Markdown)",
+        scope=SUBMIT,
+        parameters=ITEM_ID,
+        body=NewComment,
+        operation_id="addComment",
+        responses={201: Comment, 404: NO_ITEM},
+    )
     def post(self, item_id: str) -> None:
         caller = self.require(self.caller is not None and self.caller.can_submit, "you may not comment")
         self.visible(item_id, caller)
@@ -445,6 +567,15 @@ class CommentsHandler(BaseHandler):
 class CommentHandler(BaseHandler):
     """``PATCH /api/items/{id}/comments/{n}`` with ``{"hidden": true|false}``: curators hide a comment."""
 
+    @API.patch(
+        "/items/{item_id}/comments/{comment_id}",
+        "Hide or show a comment: curators",
+        scope=REVIEW,
+        parameters={**ITEM_ID, "comment_id": ITEM_ID["item_id"]},
+        body=Hidden,
+        operation_id="hideComment",
+        responses={200: Comment, 404: "no such item or comment, or an item the caller may not see"},
+    )
     def patch(self, item_id: str, comment_id: str) -> None:
         caller = self.reader()
         self.require(caller.curator, "only curators hide comments")
@@ -467,6 +598,17 @@ def _comment_json(comment: dict) -> dict:
 class NotebookHandler(BaseHandler):
     """``GET /api/items/{id}/notebook``: the notebook a submission carried, as a file."""
 
+    @API.get(
+        "/items/{item_id}/notebook",
+        "The notebook file a submission carried",
+        scope=READ,
+        parameters=ITEM_ID,
+        operation_id="getNotebook",
+        responses={
+            200: Content("the .ipynb file", {"application/x-ipynb+json": {"type": "object"}}),
+            404: f"{NO_ITEM}; or it carries no notebook file",
+        },
+    )
     def get(self, item_id: str) -> None:
         caller = self.reader()
         row = self.visible(item_id, caller)
@@ -479,6 +621,7 @@ class NotebookHandler(BaseHandler):
         self.finish(content)
 
 
+VIDEO_TYPES = sorted(set(schema.VIDEO_FILE_TYPES.values()))
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
 
 
@@ -567,6 +710,25 @@ class VideoHandler(BaseHandler):
         self._play_headers(item_id)
         self.finish()
 
+    @API.get(
+        "/items/{item_id}/video",
+        "Play the video file the library stores for a video item (HTTP range requests)",
+        scope=READ,
+        parameters=ITEM_ID,
+        operation_id="getVideo",
+        headers={
+            "Range": {
+                "schema": {"type": "string", "pattern": "^bytes=[0-9]*-[0-9]*$"},
+                "description": "one byte range, such as bytes=0-1023 (206), or none for the whole file",
+            }
+        },
+        responses={
+            200: Content("the whole video file", {"video/*": None}),
+            206: Content("the requested bytes of the video file", {"video/*": None}),
+            404: f"{NO_ITEM}; or it has no video file stored by the library, or not yet",
+            416: "the range is outside the file",
+        },
+    )
     async def get(self, item_id: str) -> None:
         stored, wanted = self._play_headers(item_id)
         start, end = wanted or (0, stored["size"] - 1)
@@ -575,6 +737,22 @@ class VideoHandler(BaseHandler):
             await self.flush()
         self.finish()
 
+    @API.put(
+        "/items/{item_id}/video",
+        "Upload the video file named by the item's video.file (a new revision): its submitter or a curator",
+        scope=READ,
+        parameters=ITEM_ID,
+        operation_id="putVideo",
+        body=Content("the video file", {t: {"type": "string", "format": "binary"} for t in VIDEO_TYPES}),
+        responses={
+            200: VideoFile,
+            404: NO_ITEM,
+            409: "the item is not a video item naming its video.file, or its state does not allow it",
+            413: "the file is too large",
+            415: "the body's Content-Type is not the one the item's file needs",
+            422: "the request has no body",
+        },
+    )
     def put(self, item_id: str) -> None:
         caller = self.reader()
         row = self.visible(item_id, caller)
@@ -617,6 +795,15 @@ class VideoHandler(BaseHandler):
 class LastRunHandler(BaseHandler):
     """``PUT /api/items/{id}/last-run``: the runner records how the notebook's latest run ended."""
 
+    @API.put(
+        "/items/{item_id}/last-run",
+        "Record the latest run of a notebook item: the runner",
+        scope=RUNS,
+        parameters=ITEM_ID,
+        body=LAST_RUN,
+        operation_id="recordRun",
+        responses={200: _item("the item"), 404: "no such item", 409: "the item is not a notebook"},
+    )
     def put(self, item_id: str) -> None:
         self.require(self.caller is not None and self.caller.can_record_runs, "only the runner records runs")
         row = self.meta(item_id)
@@ -633,6 +820,13 @@ class LastRunHandler(BaseHandler):
 class FailingHandler(BaseHandler):
     """``GET /api/failing``: the notebooks whose latest run failed or timed out, newest failure first (curators)."""
 
+    @API.get(
+        "/failing",
+        "The notebooks whose latest run failed or timed out, newest failure first: curators",
+        scope=REVIEW,
+        operation_id="getFailingNotebooks",
+        responses={200: Failing},
+    )
     def get(self) -> None:
         self.require(self.caller is not None and self.caller.curator, "only curators see the failing notebooks")
         self.write_json({"items": self.failing()})
@@ -652,6 +846,13 @@ class SchemaHandler(BaseHandler):
 
     needs_catalogue = False
 
+    @API.get(
+        "/schema",
+        "The item JSON Schema",
+        scope=READ,
+        operation_id="getSchema",
+        responses={200: Content("JSON Schema 2020-12", {"application/json": {"type": "object"}})},
+    )
     def get(self) -> None:
         self.reader()
         self.write_json(schema.SCHEMA)
@@ -662,6 +863,13 @@ class VocabulariesHandler(BaseHandler):
 
     needs_catalogue = False
 
+    @API.get(
+        "/vocabularies",
+        "Labels of types, GSBPM codes, topics, statuses and sort orders",
+        scope=READ,
+        operation_id="getVocabularies",
+        responses={200: Content("the vocabularies", {"application/json": {"type": "object"}})},
+    )
     def get(self) -> None:
         self.reader()
         self.write_json(
@@ -684,7 +892,7 @@ class DcatHandler(BaseHandler):
     FORMATS = {"jsonld": ("application/ld+json", dcat.to_jsonld), "ttl": ("text/turtle", dcat.to_turtle)}
     CACHE_SECONDS = 60
 
-    def get(self, extension: str) -> None:
+    def catalogue(self, extension: str) -> None:
         self.reader()
         media_type, serialise = self.FORMATS[extension]
         cache = self.settings.setdefault("dcat_cache", {})
@@ -698,12 +906,43 @@ class DcatHandler(BaseHandler):
         self.finish(cached[1])
 
 
+class DcatJsonldHandler(DcatHandler):
+    @API.get(
+        "/dcat.jsonld",
+        "The published catalogue as DCAT-AP 3.0 in JSON-LD",
+        scope=READ,
+        operation_id="getDcatJsonld",
+        responses={200: Content("DCAT-AP 3.0", {"application/ld+json": {"type": "object"}})},
+    )
+    def get(self) -> None:
+        self.catalogue("jsonld")
+
+
+class DcatTurtleHandler(DcatHandler):
+    @API.get(
+        "/dcat.ttl",
+        "The published catalogue as DCAT-AP 3.0 in Turtle",
+        scope=READ,
+        operation_id="getDcatTurtle",
+        responses={200: Content("DCAT-AP 3.0", {"text/turtle": {"type": "string"}})},
+    )
+    def get(self) -> None:
+        self.catalogue("ttl")
+
+
 class RepositoriesHandler(BaseHandler):
     """``GET /api/repositories``: the origins of published notebooks' git repositories.
 
     What users' servers may clone from when a link asks them to (besides ``servers.git_origins``).
     """
 
+    @API.get(
+        "/repositories",
+        "Origins (scheme://host[:port]) of published notebooks' git repositories: where users' servers may clone from",
+        scope=READ,
+        operation_id="getRepositoryOrigins",
+        responses={200: Origins},
+    )
     def get(self) -> None:
         self.reader()
         self.write_json({"origins": self.store.repository_origins()})
@@ -714,6 +953,7 @@ class UserHandler(BaseHandler):
 
     needs_catalogue = False
 
+    @API.get("/user", "The caller and what they may do", operation_id="getUser", responses={200: User})
     def get(self) -> None:
         self.write_json(self.require(self.caller is not None, "").as_json())
 
@@ -730,6 +970,13 @@ class StatusHandler(BaseHandler):
 
     needs_catalogue = False
 
+    @API.get(
+        "/status",
+        "Whether the service has loaded its curated items and built its search index (no login needed)",
+        public=True,
+        operation_id="getStatus",
+        responses={200: Status},
+    )
     def get(self) -> None:
         warm_up = self.settings.get("warm_up")
         phase = warm_up.phase if warm_up is not None else "ready"
