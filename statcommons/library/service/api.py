@@ -32,6 +32,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ...kit.endpoints import ERROR, Api, Content, Endpoint
+from ...kit.validation import read_body, read_query
 from ...kit.web import ApiError, JsonApiHandler
 from .. import dcat, gsbpm, schema, search
 from ..store import FACETS, MAX_PAGE, SORTS, Conflict, InvalidItem, NotFound
@@ -41,7 +42,6 @@ from .models import (
     CHANGES,
     ITEM,
     LAST_RUN,
-    MAX_REASON,
     SERVICE_FIELDS,
     SUBMISSION,
     SUBMITTABLE_STATUSES,
@@ -65,8 +65,6 @@ from .render import markdown_html
 EDITABLE_BY_SUBMITTER = ("draft", "submitted", "rejected")
 DECISIONS = {"publish": ("published", ("submitted", "retired")), "reject": ("rejected", ("submitted",))}
 DECISIONS["retire"] = ("retired", ("published",))
-REVIEW_FIELDS = ("decision", "revision", "reason")
-LIST_PARAMETERS = ("q", *FACETS, "status", "mine", "sort", "limit", "offset", "facets")
 LOADING_WAIT = 10.0  # seconds a request waits for the curated folder to be loaded before a 503
 RETRY_AFTER = 5  # seconds, in the Retry-After of that 503
 
@@ -239,40 +237,6 @@ def _refuse_service_fields(data: dict, allowed_statuses: tuple[str, ...]) -> Non
 class ItemsHandler(BaseHandler):
     """``GET /api/items`` searches; ``POST /api/items`` submits an item."""
 
-    def _list_arguments(self) -> dict:
-        unknown = sorted(set(self.request.arguments) - set(LIST_PARAMETERS))
-        if unknown:
-            message = f"unknown parameter: allowed parameters are {', '.join(LIST_PARAMETERS)}"
-            raise ApiError(422, f"unknown parameter {unknown[0]!r}", [{"path": k, "message": message} for k in unknown])
-        args: dict[str, Any] = {}
-        for facet in FACETS:
-            values = [v for v in self.get_arguments(facet) if v]
-            args[facet] = values or None
-        args["q"] = self.get_argument("q", "") or None
-        args["sort"] = self.get_argument("sort", "relevance" if args["q"] else "newest")
-        if args["sort"] not in SORTS:
-            raise ApiError(422, "bad sort", [{"path": "sort", "message": f"use one of {', '.join(SORTS)}"}])
-        for name, default, minimum in (("limit", 20, 1), ("offset", 0, 0)):
-            raw = self.get_argument(name, str(default))
-            if not re.fullmatch(r"[0-9]{1,9}", raw) or int(raw) < minimum:
-                message = f"{raw!r} is not allowed: expected a whole number, at least {minimum}"
-                raise ApiError(422, f"bad {name}", [{"path": name, "message": message}])
-            args[name] = int(raw)
-        args["limit"] = min(args["limit"], MAX_PAGE)
-        statuses = [s for s in self.get_arguments("status") if s]
-        bad = [s for s in statuses if s not in schema.STATUSES]
-        if bad:
-            message = f"{bad[0]!r} is not allowed: use one of {', '.join(schema.STATUSES)}"
-            raise ApiError(422, "bad status", [{"path": "status", "message": message}])
-        for name, default in (("mine", "false"), ("facets", "true")):
-            value = self.get_argument(name, default).lower()
-            if value not in ("true", "false", "1", "0"):
-                message = f"{value!r} is not allowed: use true or false"
-                raise ApiError(422, f"bad {name}", [{"path": name, "message": message}])
-            args[name] = value in ("true", "1")
-        args["status"] = statuses or (None if args["mine"] else "published")
-        return args
-
     @API.get(
         "/items",
         "Search the catalogue",
@@ -283,9 +247,19 @@ class ItemsHandler(BaseHandler):
     )
     async def get(self) -> None:
         caller = self.reader()
-        args = self._list_arguments()
-        mine = args.pop("mine")
-        result = await self.search(**args, visible_to=caller.viewer(), submitter=caller.name if mine else None)
+        query = read_query(self)
+        q = query.q or None
+        result = await self.search(
+            q=q,
+            **{facet: getattr(query, facet) or None for facet in FACETS},
+            status=query.status or (None if query.mine else "published"),
+            sort=query.sort or ("relevance" if q else "newest"),
+            limit=min(query.limit, MAX_PAGE),
+            offset=query.offset,
+            facets=query.facets,
+            visible_to=caller.viewer(),
+            submitter=caller.name if query.mine else None,
+        )
         runs = self.attachments.last_runs([h["item"]["id"] for h in result["items"] if h["item"]["type"] == "notebook"])
         items = []
         for hit in result["items"]:
@@ -295,7 +269,8 @@ class ItemsHandler(BaseHandler):
             items.append(item)
         facets = result.get("facets", {})
         index = self.index_state(result)
-        self.write_json({"items": items, "total": result["total"], "facets": facets, **_page(args), "index": index})
+        page = {"limit": min(query.limit, MAX_PAGE), "offset": query.offset}
+        self.write_json({"items": items, "total": result["total"], "facets": facets, **page, "index": index})
 
     @API.post(
         "/items",
@@ -336,10 +311,6 @@ def schema_slug(title: Any) -> str:
     from ..store import slugify
 
     return slugify(title) if isinstance(title, str) else "notebook"
-
-
-def _page(args: dict) -> dict:
-    return {"limit": args["limit"], "offset": args["offset"]}
 
 
 def _check_notebook(data: dict, content: Any, cap: int) -> None:
@@ -448,27 +419,8 @@ class ReviewHandler(BaseHandler):
         caller = self.reader()
         self.require(caller.curator, f"only curators review: {caller.name} is not in the curators group")
         row = self.visible(item_id, caller)
-        data = self.json_body()
-        unknown = sorted(set(data) - set(REVIEW_FIELDS))
-        allowed = ", ".join(REVIEW_FIELDS)
-        errors = [{"path": k, "message": f"unknown field: allowed fields are {allowed}"} for k in unknown]
-        decision, reason, revision = data.get("decision"), data.get("reason"), data.get("revision")
-        if not isinstance(decision, str) or decision not in DECISIONS:
-            errors.append(
-                {"path": "decision", "message": f"{decision!r} is not allowed: use one of publish, reject, retire"}
-            )  # noqa: E501
-        if "revision" not in data:
-            message = "missing: required, the revision of the item you reviewed (its revision field)"
-            errors.append({"path": "revision", "message": message})
-        elif isinstance(revision, bool) or not isinstance(revision, int) or revision < 1:
-            message = f"{revision!r} is not allowed: expected the item's revision, a whole number from 1"
-            errors.append({"path": "revision", "message": message})
-        if reason is not None and (not isinstance(reason, str) or len(reason) > MAX_REASON):
-            errors.append({"path": "reason", "message": f"expected a text of at most {MAX_REASON} characters"})
-        elif decision in ("reject", "retire") and not (reason or "").strip():
-            errors.append({"path": "reason", "message": f"missing: required to {decision} an item, for its submitter"})
-        if errors:
-            raise ApiError(422, "the review has problems", errors)
+        review = read_body(self)
+        decision, revision, reason = review.decision, review.revision, review.reason
         if row.origin == "folder":
             raise ApiError(409, f"{item_id!r} is maintained in library/{item_id}.yaml: change its status there")
         new_status, from_statuses = DECISIONS[decision]

@@ -13,13 +13,13 @@ from __future__ import annotations
 import copy
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, Field, ValidationInfo, WithJsonSchema, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, ValidationInfo, WithJsonSchema, field_validator
 
 from ...kit.endpoints import Schema
 from ...kit.openapi import REF
 from ...kit.validation import Body, Flag, Query, problem, whole_number
 from .. import schema, search
-from ..store import MAX_COMMENT_LENGTH, MAX_PAGE, SORTS
+from ..store import FACETS, MAX_COMMENT_LENGTH, MAX_PAGE, SORTS
 
 #: Fields the service sets; a client sending one is told so.
 SERVICE_FIELDS = ("id", "submitter", "created", "updated", "revision", "rating", "last_run", "status_reason")
@@ -138,11 +138,22 @@ class ItemQuery(Query):
     offset: whole_number(at_least=0) = 0
 
 
+assert set(FACETS) <= set(ItemQuery.model_fields), "every facet is a parameter of the search"
+
+
+def _a_revision(revision: Any) -> Any:
+    if isinstance(revision, bool) or not isinstance(revision, int) or revision < 1:
+        raise problem(f"{revision!r} is not allowed: expected the item's revision, a whole number from 1")
+    return revision
+
+
 class Review(Body):
     """A curator's decision about the revision of an item they read."""
 
     decision: Literal["publish", "reject", "retire"]
-    revision: int = Field(ge=1, description="the revision of the item the curator read")
+    revision: Annotated[int, BeforeValidator(_a_revision)] = Field(
+        ge=1, description="the revision of the item the curator read"
+    )
     reason: str | None = Field(
         None, max_length=MAX_REASON, validate_default=True, description="required to reject or retire"
     )
