@@ -458,17 +458,7 @@ class RatingHandler(BaseHandler):
     def put(self, item_id: str) -> None:
         caller = self.require(self.caller is not None and self.caller.can_submit, "you may not rate items")
         row = self.visible(item_id, caller)
-        data = self.json_body()
-        stars = data.get("stars")
-        errors = [
-            {"path": k, "message": "unknown field: allowed fields are stars"} for k in sorted(set(data) - {"stars"})
-        ]
-        if isinstance(stars, bool) or not isinstance(stars, int) or not 1 <= stars <= 5:
-            errors.append(
-                {"path": "stars", "message": f"{stars!r} is not allowed: expected a whole number from 1 to 5"}
-            )
-        if errors:
-            raise ApiError(422, "the rating has problems", errors)
+        stars = read_body(self).stars
         if row.data.get("status") != "published":
             raise ApiError(409, f"{item_id!r} is {row.data.get('status')}: only published items are rated")
         rating = self.store.rate(item_id, caller.name, stars)
@@ -504,15 +494,7 @@ class CommentsHandler(BaseHandler):
     def post(self, item_id: str) -> None:
         caller = self.require(self.caller is not None and self.caller.can_submit, "you may not comment")
         self.visible(item_id, caller)
-        data = self.json_body()
-        errors = [
-            {"path": k, "message": "unknown field: allowed fields are text"} for k in sorted(set(data) - {"text"})
-        ]
-        text = data.get("text")
-        if not isinstance(text, str) or not search.clean(text).strip() or len(text) > 10_000:
-            errors.append({"path": "text", "message": "expected a Markdown text of 1 to 10000 characters"})
-        if errors:
-            raise ApiError(422, "the comment has problems", errors)
+        text = read_body(self).text
         self.write_json(_comment_json(self.store.add_comment(item_id, caller.name, text)), 201)
 
 

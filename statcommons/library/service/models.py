@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, ValidationInfo, WithJsonSchema, field_validator
+from pydantic import BaseModel, BeforeValidator, Field, ValidationInfo, WithJsonSchema, field_validator
 
 from ...kit.endpoints import Schema
 from ...kit.openapi import REF
@@ -167,14 +167,20 @@ class Review(Body):
         return reason
 
 
+def _stars(stars: Any) -> Any:
+    if isinstance(stars, bool) or not isinstance(stars, int) or not 1 <= stars <= 5:
+        raise problem(f"{stars!r} is not allowed: expected a whole number from 1 to 5")
+    return stars
+
+
 class Stars(Body):
     """A rating: one per user per item, averaged."""
 
-    stars: int = Field(ge=1, le=5)
+    stars: Annotated[int, BeforeValidator(_stars)] = Field(ge=1, le=5)
 
 
-def _markdown_text(text: str) -> str:
-    if not search.clean(text).strip():
+def _markdown_text(text: Any) -> Any:
+    if not isinstance(text, str) or not search.clean(text).strip() or len(text) > MAX_COMMENT_LENGTH:
         raise problem(f"expected a Markdown text of 1 to {MAX_COMMENT_LENGTH} characters")
     return text
 
@@ -182,7 +188,7 @@ def _markdown_text(text: str) -> str:
 class NewComment(Body):
     """A comment, in Markdown."""
 
-    text: Annotated[str, AfterValidator(_markdown_text)] = Field(min_length=1, max_length=MAX_COMMENT_LENGTH)
+    text: Annotated[str, BeforeValidator(_markdown_text)] = Field(min_length=1, max_length=MAX_COMMENT_LENGTH)
 
 
 class Hidden(Body):
