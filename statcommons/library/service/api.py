@@ -514,15 +514,11 @@ class CommentHandler(BaseHandler):
         caller = self.reader()
         self.require(caller.curator, "only curators hide comments")
         self.visible(item_id, caller)
-        data = self.json_body()
-        if set(data) != {"hidden"} or not isinstance(data["hidden"], bool):
-            raise ApiError(
-                422, 'expected {"hidden": true or false}', [{"path": "hidden", "message": "expected true or false"}]
-            )  # noqa: E501
+        hidden = read_body(self).hidden
         ids = {c["id"] for c in self.store.comments(item_id, include_hidden=True)}
         if not comment_id.isdigit() or int(comment_id) not in ids:
             raise ApiError(404, f"no comment {comment_id!r} on {item_id!r}")
-        self.write_json(_comment_json(self.store.hide_comment(int(comment_id), data["hidden"])))
+        self.write_json(_comment_json(self.store.hide_comment(int(comment_id), hidden)))
 
 
 def _comment_json(comment: dict) -> dict:
