@@ -1,12 +1,14 @@
 """The REST API of the library service, under ``/services/library/api/``.
 
-Handlers are thin: they check who calls (:mod:`.access`), read and check the
-request, and call the :class:`~statcommons.library.store.Store`. Each endpoint is declared
-on its handler's method (:data:`API`, with the models of :mod:`.models`): the declarations
-route the paths and make the OpenAPI document. Every error is JSON
-``{"status", "message"}`` (plus ``errors``, a list of ``{"path", "message"}``, for a
-refused item), never a redirect: API clients get 401 without credentials and 403
-without the scope, 404 for an item they may not see.
+Handlers are thin: they check who calls (:mod:`.access`), read the request with
+:func:`~statcommons.kit.validation.read_query` and :func:`~statcommons.kit.validation.read_body`,
+and call the :class:`~statcommons.library.store.Store`. Each endpoint is declared on its
+handler's method (:data:`API`, with the models of :mod:`.models`): the declarations route the
+paths, give the request models and make the OpenAPI document. An item's fields are the
+exception: the body is read as JSON and the store checks it against the item schema. Every
+error is JSON ``{"status", "message"}`` (plus ``errors``, a list of ``{"path", "message"}``,
+when fields or parameters are wrong), never a redirect: API clients get 401 without
+credentials and 403 without the scope, 404 for an item they may not see.
 
 A review names the ``revision`` of the item the curator read, and the store refuses it
 (409) when the item changed since. What the checks here allow (a submitter changes only
@@ -282,7 +284,7 @@ class ItemsHandler(BaseHandler):
     )
     def post(self) -> None:
         caller = self.require(self.caller is not None and self.caller.can_submit, "you may not submit items")
-        data = self.json_body()
+        data = read_body(self)
         _refuse_service_fields(data, SUBMITTABLE_STATUSES)
         status = data.pop("status", "submitted")
         content = data.pop("notebook_content", None)
@@ -363,7 +365,7 @@ class ItemHandler(BaseHandler):
                 raise ApiError(403, f"{item_id!r} is {status}: only curators change it now")
         if row.origin == "folder":
             raise ApiError(409, f"{item_id!r} is maintained in library/{item_id}.yaml: change that file")
-        changes = self.json_body()
+        changes = read_body(self)
         _refuse_service_fields(changes, SUBMITTABLE_STATUSES)
         new_status = changes.pop("status", None)
         content = changes.pop("notebook_content", None)
@@ -739,7 +741,7 @@ class LastRunHandler(BaseHandler):
         row = self.meta(item_id)
         if row.data.get("type") != "notebook":
             raise ApiError(409, f"{item_id!r} is not a notebook")
-        data = self.json_body()
+        data = read_body(self)
         problems = [p for p in schema.validate_item({**row.data, "last_run": data}) if p.path.startswith("last_run")]
         if problems:
             raise ApiError(422, "the run has problems", _problems(problems))
