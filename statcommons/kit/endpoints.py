@@ -73,6 +73,8 @@ class Endpoint:
     body_required: bool = True
     #: Types (or JSON Schemas) of the path parameters, for the document; strings by default.
     parameters: dict[str, Any] = field(default_factory=dict)
+    #: Request headers the endpoint reads (``Range``), for the document: each one's ``schema`` and ``description``.
+    headers: dict[str, dict] = field(default_factory=dict)
     handler: type | None = None
 
     @property

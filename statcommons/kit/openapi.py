@@ -114,6 +114,7 @@ def _operation(api: Api, endpoint: Endpoint, schemas: _Components) -> dict:
     if endpoint.public:
         operation["security"] = []
     parameters = [_path_parameter(endpoint, name) for name in re.findall(r"\{(\w+)\}", endpoint.path)]
+    parameters += [{"name": name, "in": "header", "required": False, **h} for name, h in endpoint.headers.items()]
     if endpoint.query is not None:
         parameters += _query_parameters(endpoint.query, schemas)
     if parameters:

@@ -204,12 +204,12 @@ def test_the_jest_schema_fixture_is_the_library_schema():
 def _documents() -> dict[str, dict]:
     """Each service's OpenAPI document, made by the service's own code (paths relative to its base URL)."""
     from statcommons.kit import openapi as kit_openapi
-    from statcommons.library.service.openapi import openapi as library_openapi
+    from statcommons.library.service import api as library_api
     from statcommons.projects import api as projects_api
     from statcommons.runner import api as runner_api
 
     return {
-        "library": library_openapi("/services/library/"),
+        "library": kit_openapi.document(library_api.API, "/services/library/"),
         "runner": kit_openapi.document(runner_api.API, "/services/runner/"),
         "projects": kit_openapi.document(projects_api.API, "/services/projects/" + projects_api.ROOT),
     }

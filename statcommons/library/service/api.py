@@ -1,10 +1,14 @@
 """The REST API of the library service, under ``/services/library/api/``.
 
-Handlers are thin: they check who calls (:mod:`.access`), read and check the
-request, and call the :class:`~statcommons.library.store.Store`. Every error is JSON
-``{"status", "message"}`` (plus ``errors``, a list of ``{"path", "message"}``, for a
-refused item), never a redirect: API clients get 401 without credentials and 403
-without the scope, 404 for an item they may not see.
+Handlers are thin: they check who calls (:mod:`.access`), read the request with
+:func:`~statcommons.kit.validation.read_query` and :func:`~statcommons.kit.validation.read_body`,
+and call the :class:`~statcommons.library.store.Store`. Each endpoint is declared on its
+handler's method (:data:`API`, with the models of :mod:`.models`): the declarations route the
+paths, give the request models and make the OpenAPI document. An item's fields are the
+exception: the body is read as JSON and the store checks it against the item schema. Every
+error is JSON ``{"status", "message"}`` (plus ``errors``, a list of ``{"path", "message"}``,
+when fields or parameters are wrong), never a redirect: API clients get 401 without
+credentials and 403 without the scope, 404 for an item they may not see.
 
 A review names the ``revision`` of the item the curator read, and the store refuses it
 (409) when the item changed since. What the checks here allow (a submitter changes only
@@ -29,24 +33,69 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from ...kit.endpoints import ERROR, Api, Content, Endpoint
+from ...kit.validation import read_body, read_query
 from ...kit.web import ApiError, JsonApiHandler
 from .. import dcat, gsbpm, schema, search
 from ..store import FACETS, MAX_PAGE, SORTS, Conflict, InvalidItem, NotFound
-from .access import Caller
+from .access import READ, REVIEW, RUNS, SUBMIT, Caller
 from .attachments import notebook_problem
+from .models import (
+    CHANGES,
+    ITEM,
+    LAST_RUN,
+    SERVICE_FIELDS,
+    SUBMISSION,
+    SUBMITTABLE_STATUSES,
+    Comment,
+    Comments,
+    Failing,
+    Hidden,
+    ItemQuery,
+    NewComment,
+    Origins,
+    Rating,
+    Review,
+    SearchResult,
+    Stars,
+    Status,
+    User,
+    VideoFile,
+)
 from .render import markdown_html
 
-# Fields the service sets; a client sending one is told so.
-SERVICE_FIELDS = ("id", "submitter", "created", "updated", "revision", "rating", "last_run", "status_reason")
 EDITABLE_BY_SUBMITTER = ("draft", "submitted", "rejected")
-SUBMITTABLE_STATUSES = ("draft", "submitted")
 DECISIONS = {"publish": ("published", ("submitted", "retired")), "reject": ("rejected", ("submitted",))}
 DECISIONS["retire"] = ("retired", ("published",))
-REVIEW_FIELDS = ("decision", "revision", "reason")
-LIST_PARAMETERS = ("q", *FACETS, "status", "mine", "sort", "limit", "offset", "facets")
-MAX_REASON = 2000
 LOADING_WAIT = 10.0  # seconds a request waits for the curated folder to be loaded before a 503
 RETRY_AFTER = 5  # seconds, in the Retry-After of that 503
+
+
+#: What a request about items may get while the service loads its curated items (see :class:`BaseHandler`).
+STARTING = Content(
+    "the service is starting and has not loaded its curated items yet: try again after Retry-After",
+    {"application/json": ERROR},
+    headers={"Retry-After": {"schema": {"type": "integer"}, "description": f"seconds to wait: {RETRY_AFTER}"}},
+)
+
+
+def _while_starting(endpoint: Endpoint) -> dict:
+    return {503: STARTING} if getattr(endpoint.handler, "needs_catalogue", False) else {}
+
+
+API = Api(
+    "library",
+    title="StatCommons library",
+    description="The catalogue of publications, experiences, datasets, videos, algorithms and notebooks.",
+    extra_responses=_while_starting,
+)
+ITEM_ID = {"item_id": {"type": "string", "minLength": 1}}
+NO_ITEM = "no such item, or one the caller may not see"
+NOT_NOW = "the item's state does not allow it"
+
+
+def _item(description: str) -> Content:
+    return Content(description, {"application/json": ITEM})
 
 
 def _now() -> str:
@@ -190,45 +239,29 @@ def _refuse_service_fields(data: dict, allowed_statuses: tuple[str, ...]) -> Non
 class ItemsHandler(BaseHandler):
     """``GET /api/items`` searches; ``POST /api/items`` submits an item."""
 
-    def _list_arguments(self) -> dict:
-        unknown = sorted(set(self.request.arguments) - set(LIST_PARAMETERS))
-        if unknown:
-            message = f"unknown parameter: allowed parameters are {', '.join(LIST_PARAMETERS)}"
-            raise ApiError(422, f"unknown parameter {unknown[0]!r}", [{"path": k, "message": message} for k in unknown])
-        args: dict[str, Any] = {}
-        for facet in FACETS:
-            values = [v for v in self.get_arguments(facet) if v]
-            args[facet] = values or None
-        args["q"] = self.get_argument("q", "") or None
-        args["sort"] = self.get_argument("sort", "relevance" if args["q"] else "newest")
-        if args["sort"] not in SORTS:
-            raise ApiError(422, "bad sort", [{"path": "sort", "message": f"use one of {', '.join(SORTS)}"}])
-        for name, default, minimum in (("limit", 20, 1), ("offset", 0, 0)):
-            raw = self.get_argument(name, str(default))
-            if not re.fullmatch(r"[0-9]{1,9}", raw) or int(raw) < minimum:
-                message = f"{raw!r} is not allowed: expected a whole number, at least {minimum}"
-                raise ApiError(422, f"bad {name}", [{"path": name, "message": message}])
-            args[name] = int(raw)
-        args["limit"] = min(args["limit"], MAX_PAGE)
-        statuses = [s for s in self.get_arguments("status") if s]
-        bad = [s for s in statuses if s not in schema.STATUSES]
-        if bad:
-            message = f"{bad[0]!r} is not allowed: use one of {', '.join(schema.STATUSES)}"
-            raise ApiError(422, "bad status", [{"path": "status", "message": message}])
-        for name, default in (("mine", "false"), ("facets", "true")):
-            value = self.get_argument(name, default).lower()
-            if value not in ("true", "false", "1", "0"):
-                message = f"{value!r} is not allowed: use true or false"
-                raise ApiError(422, f"bad {name}", [{"path": name, "message": message}])
-            args[name] = value in ("true", "1")
-        args["status"] = statuses or (None if args["mine"] else "published")
-        return args
-
+    @API.get(
+        "/items",
+        "Search the catalogue",
+        scope=READ,
+        query=ItemQuery,
+        operation_id="searchItems",
+        responses={200: SearchResult},
+    )
     async def get(self) -> None:
         caller = self.reader()
-        args = self._list_arguments()
-        mine = args.pop("mine")
-        result = await self.search(**args, visible_to=caller.viewer(), submitter=caller.name if mine else None)
+        query = read_query(self)
+        q = query.q or None
+        result = await self.search(
+            q=q,
+            **{facet: getattr(query, facet) or None for facet in FACETS},
+            status=query.status or (None if query.mine else "published"),
+            sort=query.sort or ("relevance" if q else "newest"),
+            limit=min(query.limit, MAX_PAGE),
+            offset=query.offset,
+            facets=query.facets,
+            visible_to=caller.viewer(),
+            submitter=caller.name if query.mine else None,
+        )
         runs = self.attachments.last_runs([h["item"]["id"] for h in result["items"] if h["item"]["type"] == "notebook"])
         items = []
         for hit in result["items"]:
@@ -238,11 +271,20 @@ class ItemsHandler(BaseHandler):
             items.append(item)
         facets = result.get("facets", {})
         index = self.index_state(result)
-        self.write_json({"items": items, "total": result["total"], "facets": facets, **_page(args), "index": index})
+        page = {"limit": min(query.limit, MAX_PAGE), "offset": query.offset}
+        self.write_json({"items": items, "total": result["total"], "facets": facets, **page, "index": index})
 
+    @API.post(
+        "/items",
+        "Submit an item (or save a draft)",
+        scope=SUBMIT,
+        body=SUBMISSION,
+        operation_id="submitItem",
+        responses={201: _item("the item as stored")},
+    )
     def post(self) -> None:
         caller = self.require(self.caller is not None and self.caller.can_submit, "you may not submit items")
-        data = self.json_body()
+        data = read_body(self)
         _refuse_service_fields(data, SUBMITTABLE_STATUSES)
         status = data.pop("status", "submitted")
         content = data.pop("notebook_content", None)
@@ -273,10 +315,6 @@ def schema_slug(title: Any) -> str:
     return slugify(title) if isinstance(title, str) else "notebook"
 
 
-def _page(args: dict) -> dict:
-    return {"limit": args["limit"], "offset": args["offset"]}
-
-
 def _check_notebook(data: dict, content: Any, cap: int) -> None:
     if data.get("type") != "notebook":
         raise ApiError(
@@ -295,10 +333,27 @@ def _check_notebook(data: dict, content: Any, cap: int) -> None:
 class ItemHandler(BaseHandler):
     """``GET /api/items/{id}`` one item; ``PATCH`` changes it."""
 
+    @API.get(
+        "/items/{item_id}",
+        "One item",
+        scope=READ,
+        parameters=ITEM_ID,
+        operation_id="getItem",
+        responses={200: _item("the item"), 404: NO_ITEM},
+    )
     def get(self, item_id: str) -> None:
         caller = self.reader()
         self.write_json(self.item_json(self.visible(item_id, caller), caller))
 
+    @API.patch(
+        "/items/{item_id}",
+        "Change an item (its submitter while unpublished, or a curator)",
+        scope=READ,
+        parameters=ITEM_ID,
+        body=CHANGES,
+        operation_id="changeItem",
+        responses={200: _item("the changed item"), 404: NO_ITEM, 409: NOT_NOW},
+    )
     def patch(self, item_id: str) -> None:
         caller = self.reader()
         row = self.visible(item_id, caller)
@@ -310,7 +365,7 @@ class ItemHandler(BaseHandler):
                 raise ApiError(403, f"{item_id!r} is {status}: only curators change it now")
         if row.origin == "folder":
             raise ApiError(409, f"{item_id!r} is maintained in library/{item_id}.yaml: change that file")
-        changes = self.json_body()
+        changes = read_body(self)
         _refuse_service_fields(changes, SUBMITTABLE_STATUSES)
         new_status = changes.pop("status", None)
         content = changes.pop("notebook_content", None)
@@ -348,31 +403,26 @@ class ReviewHandler(BaseHandler):
     is a 409 and nothing changes, so that a submitter cannot swap what the curator approved.
     """
 
+    @API.post(
+        "/items/{item_id}/review",
+        "Publish, reject (with a reason) or retire the revision of an item a curator read",
+        scope=REVIEW,
+        parameters=ITEM_ID,
+        body=Review,
+        operation_id="reviewItem",
+        responses={
+            200: _item("the reviewed item"),
+            404: NO_ITEM,
+            409: "the item changed since the revision named (read it again), or its status does not allow the "
+            "decision; nothing was changed",
+        },
+    )
     def post(self, item_id: str) -> None:
         caller = self.reader()
         self.require(caller.curator, f"only curators review: {caller.name} is not in the curators group")
         row = self.visible(item_id, caller)
-        data = self.json_body()
-        unknown = sorted(set(data) - set(REVIEW_FIELDS))
-        allowed = ", ".join(REVIEW_FIELDS)
-        errors = [{"path": k, "message": f"unknown field: allowed fields are {allowed}"} for k in unknown]
-        decision, reason, revision = data.get("decision"), data.get("reason"), data.get("revision")
-        if not isinstance(decision, str) or decision not in DECISIONS:
-            errors.append(
-                {"path": "decision", "message": f"{decision!r} is not allowed: use one of publish, reject, retire"}
-            )  # noqa: E501
-        if "revision" not in data:
-            message = "missing: required, the revision of the item you reviewed (its revision field)"
-            errors.append({"path": "revision", "message": message})
-        elif isinstance(revision, bool) or not isinstance(revision, int) or revision < 1:
-            message = f"{revision!r} is not allowed: expected the item's revision, a whole number from 1"
-            errors.append({"path": "revision", "message": message})
-        if reason is not None and (not isinstance(reason, str) or len(reason) > MAX_REASON):
-            errors.append({"path": "reason", "message": f"expected a text of at most {MAX_REASON} characters"})
-        elif decision in ("reject", "retire") and not (reason or "").strip():
-            errors.append({"path": "reason", "message": f"missing: required to {decision} an item, for its submitter"})
-        if errors:
-            raise ApiError(422, "the review has problems", errors)
+        review = read_body(self)
+        decision, revision, reason = review.decision, review.revision, review.reason
         if row.origin == "folder":
             raise ApiError(409, f"{item_id!r} is maintained in library/{item_id}.yaml: change its status there")
         new_status, from_statuses = DECISIONS[decision]
@@ -398,20 +448,19 @@ class ReviewHandler(BaseHandler):
 class RatingHandler(BaseHandler):
     """``PUT /api/items/{id}/rating`` with ``{"stars": 1..5}``: one rating per user per item."""
 
+    @API.put(
+        "/items/{item_id}/rating",
+        "Rate a published item from 1 to 5 stars (a new rating replaces the caller's)",
+        scope=SUBMIT,
+        parameters=ITEM_ID,
+        body=Stars,
+        operation_id="rateItem",
+        responses={200: Rating, 404: NO_ITEM, 409: NOT_NOW},
+    )
     def put(self, item_id: str) -> None:
         caller = self.require(self.caller is not None and self.caller.can_submit, "you may not rate items")
         row = self.visible(item_id, caller)
-        data = self.json_body()
-        stars = data.get("stars")
-        errors = [
-            {"path": k, "message": "unknown field: allowed fields are stars"} for k in sorted(set(data) - {"stars"})
-        ]
-        if isinstance(stars, bool) or not isinstance(stars, int) or not 1 <= stars <= 5:
-            errors.append(
-                {"path": "stars", "message": f"{stars!r} is not allowed: expected a whole number from 1 to 5"}
-            )
-        if errors:
-            raise ApiError(422, "the rating has problems", errors)
+        stars = read_body(self).stars
         if row.data.get("status") != "published":
             raise ApiError(409, f"{item_id!r} is {row.data.get('status')}: only published items are rated")
         rating = self.store.rate(item_id, caller.name, stars)
@@ -421,43 +470,57 @@ class RatingHandler(BaseHandler):
 class CommentsHandler(BaseHandler):
     """``GET /api/items/{id}/comments`` (curators also see hidden ones); ``POST`` adds one."""
 
+    @API.get(
+        "/items/{item_id}/comments",
+        "Comments on an item, oldest first (curators also get hidden ones)",
+        scope=READ,
+        parameters=ITEM_ID,
+        operation_id="listComments",
+        responses={200: Comments, 404: NO_ITEM},
+    )
     def get(self, item_id: str) -> None:
         caller = self.reader()
         self.visible(item_id, caller)
         comments = self.store.comments(item_id, include_hidden=caller.curator)
         self.write_json({"comments": [_comment_json(c) for c in comments]})
 
+    @API.post(
+        "/items/{item_id}/comments",
+        "Comment on an item (Markdown)",
+        scope=SUBMIT,
+        parameters=ITEM_ID,
+        body=NewComment,
+        operation_id="addComment",
+        responses={201: Comment, 404: NO_ITEM},
+    )
     def post(self, item_id: str) -> None:
         caller = self.require(self.caller is not None and self.caller.can_submit, "you may not comment")
         self.visible(item_id, caller)
-        data = self.json_body()
-        errors = [
-            {"path": k, "message": "unknown field: allowed fields are text"} for k in sorted(set(data) - {"text"})
-        ]
-        text = data.get("text")
-        if not isinstance(text, str) or not search.clean(text).strip() or len(text) > 10_000:
-            errors.append({"path": "text", "message": "expected a Markdown text of 1 to 10000 characters"})
-        if errors:
-            raise ApiError(422, "the comment has problems", errors)
+        text = read_body(self).text
         self.write_json(_comment_json(self.store.add_comment(item_id, caller.name, text)), 201)
 
 
 class CommentHandler(BaseHandler):
     """``PATCH /api/items/{id}/comments/{n}`` with ``{"hidden": true|false}``: curators hide a comment."""
 
+    @API.patch(
+        "/items/{item_id}/comments/{comment_id}",
+        "Hide or show a comment: curators",
+        scope=REVIEW,
+        parameters={**ITEM_ID, "comment_id": ITEM_ID["item_id"]},
+        body=Hidden,
+        operation_id="hideComment",
+        responses={200: Comment, 404: "no such item or comment, or an item the caller may not see"},
+    )
     def patch(self, item_id: str, comment_id: str) -> None:
         caller = self.reader()
         self.require(caller.curator, "only curators hide comments")
         self.visible(item_id, caller)
-        data = self.json_body()
-        if set(data) != {"hidden"} or not isinstance(data["hidden"], bool):
-            raise ApiError(
-                422, 'expected {"hidden": true or false}', [{"path": "hidden", "message": "expected true or false"}]
-            )  # noqa: E501
+        hidden = read_body(self).hidden
         ids = {c["id"] for c in self.store.comments(item_id, include_hidden=True)}
         if not comment_id.isdigit() or int(comment_id) not in ids:
             raise ApiError(404, f"no comment {comment_id!r} on {item_id!r}")
-        self.write_json(_comment_json(self.store.hide_comment(int(comment_id), data["hidden"])))
+        self.write_json(_comment_json(self.store.hide_comment(int(comment_id), hidden)))
 
 
 def _comment_json(comment: dict) -> dict:
@@ -467,6 +530,17 @@ def _comment_json(comment: dict) -> dict:
 class NotebookHandler(BaseHandler):
     """``GET /api/items/{id}/notebook``: the notebook a submission carried, as a file."""
 
+    @API.get(
+        "/items/{item_id}/notebook",
+        "The notebook file a submission carried",
+        scope=READ,
+        parameters=ITEM_ID,
+        operation_id="getNotebook",
+        responses={
+            200: Content("the .ipynb file", {"application/x-ipynb+json": {"type": "object"}}),
+            404: f"{NO_ITEM}; or it carries no notebook file",
+        },
+    )
     def get(self, item_id: str) -> None:
         caller = self.reader()
         row = self.visible(item_id, caller)
@@ -479,6 +553,7 @@ class NotebookHandler(BaseHandler):
         self.finish(content)
 
 
+VIDEO_TYPES = sorted(set(schema.VIDEO_FILE_TYPES.values()))
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
 
 
@@ -567,6 +642,25 @@ class VideoHandler(BaseHandler):
         self._play_headers(item_id)
         self.finish()
 
+    @API.get(
+        "/items/{item_id}/video",
+        "Play the video file the library stores for a video item (HTTP range requests)",
+        scope=READ,
+        parameters=ITEM_ID,
+        operation_id="getVideo",
+        headers={
+            "Range": {
+                "schema": {"type": "string", "pattern": "^bytes=[0-9]*-[0-9]*$"},
+                "description": "one byte range, such as bytes=0-1023 (206), or none for the whole file",
+            }
+        },
+        responses={
+            200: Content("the whole video file", {"video/*": None}),
+            206: Content("the requested bytes of the video file", {"video/*": None}),
+            404: f"{NO_ITEM}; or it has no video file stored by the library, or not yet",
+            416: "the range is outside the file",
+        },
+    )
     async def get(self, item_id: str) -> None:
         stored, wanted = self._play_headers(item_id)
         start, end = wanted or (0, stored["size"] - 1)
@@ -575,6 +669,22 @@ class VideoHandler(BaseHandler):
             await self.flush()
         self.finish()
 
+    @API.put(
+        "/items/{item_id}/video",
+        "Upload the video file named by the item's video.file (a new revision): its submitter or a curator",
+        scope=READ,
+        parameters=ITEM_ID,
+        operation_id="putVideo",
+        body=Content("the video file", {t: {"type": "string", "format": "binary"} for t in VIDEO_TYPES}),
+        responses={
+            200: VideoFile,
+            404: NO_ITEM,
+            409: "the item is not a video item naming its video.file, or its state does not allow it",
+            413: "the file is too large",
+            415: "the body's Content-Type is not the one the item's file needs",
+            422: "the request has no body",
+        },
+    )
     def put(self, item_id: str) -> None:
         caller = self.reader()
         row = self.visible(item_id, caller)
@@ -617,12 +727,21 @@ class VideoHandler(BaseHandler):
 class LastRunHandler(BaseHandler):
     """``PUT /api/items/{id}/last-run``: the runner records how the notebook's latest run ended."""
 
+    @API.put(
+        "/items/{item_id}/last-run",
+        "Record the latest run of a notebook item: the runner",
+        scope=RUNS,
+        parameters=ITEM_ID,
+        body=LAST_RUN,
+        operation_id="recordRun",
+        responses={200: _item("the item"), 404: "no such item", 409: "the item is not a notebook"},
+    )
     def put(self, item_id: str) -> None:
         self.require(self.caller is not None and self.caller.can_record_runs, "only the runner records runs")
         row = self.meta(item_id)
         if row.data.get("type") != "notebook":
             raise ApiError(409, f"{item_id!r} is not a notebook")
-        data = self.json_body()
+        data = read_body(self)
         problems = [p for p in schema.validate_item({**row.data, "last_run": data}) if p.path.startswith("last_run")]
         if problems:
             raise ApiError(422, "the run has problems", _problems(problems))
@@ -633,6 +752,13 @@ class LastRunHandler(BaseHandler):
 class FailingHandler(BaseHandler):
     """``GET /api/failing``: the notebooks whose latest run failed or timed out, newest failure first (curators)."""
 
+    @API.get(
+        "/failing",
+        "The notebooks whose latest run failed or timed out, newest failure first: curators",
+        scope=REVIEW,
+        operation_id="getFailingNotebooks",
+        responses={200: Failing},
+    )
     def get(self) -> None:
         self.require(self.caller is not None and self.caller.curator, "only curators see the failing notebooks")
         self.write_json({"items": self.failing()})
@@ -652,6 +778,13 @@ class SchemaHandler(BaseHandler):
 
     needs_catalogue = False
 
+    @API.get(
+        "/schema",
+        "The item JSON Schema",
+        scope=READ,
+        operation_id="getSchema",
+        responses={200: Content("JSON Schema 2020-12", {"application/json": {"type": "object"}})},
+    )
     def get(self) -> None:
         self.reader()
         self.write_json(schema.SCHEMA)
@@ -662,6 +795,13 @@ class VocabulariesHandler(BaseHandler):
 
     needs_catalogue = False
 
+    @API.get(
+        "/vocabularies",
+        "Labels of types, GSBPM codes, topics, statuses and sort orders",
+        scope=READ,
+        operation_id="getVocabularies",
+        responses={200: Content("the vocabularies", {"application/json": {"type": "object"}})},
+    )
     def get(self) -> None:
         self.reader()
         self.write_json(
@@ -684,7 +824,7 @@ class DcatHandler(BaseHandler):
     FORMATS = {"jsonld": ("application/ld+json", dcat.to_jsonld), "ttl": ("text/turtle", dcat.to_turtle)}
     CACHE_SECONDS = 60
 
-    def get(self, extension: str) -> None:
+    def catalogue(self, extension: str) -> None:
         self.reader()
         media_type, serialise = self.FORMATS[extension]
         cache = self.settings.setdefault("dcat_cache", {})
@@ -698,12 +838,43 @@ class DcatHandler(BaseHandler):
         self.finish(cached[1])
 
 
+class DcatJsonldHandler(DcatHandler):
+    @API.get(
+        "/dcat.jsonld",
+        "The published catalogue as DCAT-AP 3.0 in JSON-LD",
+        scope=READ,
+        operation_id="getDcatJsonld",
+        responses={200: Content("DCAT-AP 3.0", {"application/ld+json": {"type": "object"}})},
+    )
+    def get(self) -> None:
+        self.catalogue("jsonld")
+
+
+class DcatTurtleHandler(DcatHandler):
+    @API.get(
+        "/dcat.ttl",
+        "The published catalogue as DCAT-AP 3.0 in Turtle",
+        scope=READ,
+        operation_id="getDcatTurtle",
+        responses={200: Content("DCAT-AP 3.0", {"text/turtle": {"type": "string"}})},
+    )
+    def get(self) -> None:
+        self.catalogue("ttl")
+
+
 class RepositoriesHandler(BaseHandler):
     """``GET /api/repositories``: the origins of published notebooks' git repositories.
 
     What users' servers may clone from when a link asks them to (besides ``servers.git_origins``).
     """
 
+    @API.get(
+        "/repositories",
+        "Origins (scheme://host[:port]) of published notebooks' git repositories: where users' servers may clone from",
+        scope=READ,
+        operation_id="getRepositoryOrigins",
+        responses={200: Origins},
+    )
     def get(self) -> None:
         self.reader()
         self.write_json({"origins": self.store.repository_origins()})
@@ -714,6 +885,7 @@ class UserHandler(BaseHandler):
 
     needs_catalogue = False
 
+    @API.get("/user", "The caller and what they may do", operation_id="getUser", responses={200: User})
     def get(self) -> None:
         self.write_json(self.require(self.caller is not None, "").as_json())
 
@@ -730,6 +902,13 @@ class StatusHandler(BaseHandler):
 
     needs_catalogue = False
 
+    @API.get(
+        "/status",
+        "Whether the service has loaded its curated items and built its search index (no login needed)",
+        public=True,
+        operation_id="getStatus",
+        responses={200: Status},
+    )
     def get(self) -> None:
         warm_up = self.settings.get("warm_up")
         phase = warm_up.phase if warm_up is not None else "ready"

@@ -23,12 +23,12 @@ from jupyterhub.services.auth import HubOAuth
 from jupyterhub.utils import url_path_join
 from tornado import web
 
+from ...kit import openapi
 from ...kit.web import NotFoundHandler, OAuthCallbackHandler, run_service, serve, service_hub_auth
 from .. import registration
 from ..registration import Options
 from ..store import Attachments, Store
 from . import api
-from .openapi import openapi
 
 log = logging.getLogger("statcommons.library")
 
@@ -132,40 +132,11 @@ async def _in_thread(function: Callable[..., Any], *args: Any) -> Any:
     return await future
 
 
-class OpenAPIHandler(api.BaseHandler):
-    """``GET /api/openapi.json``: readable without logging in, like the schema of any public API."""
-
-    needs_catalogue = False
-
-    def get(self) -> None:
-        self.write_json(self.settings["openapi"])
-
-
 def handlers(prefix: str) -> list[tuple]:
-    def route(path: str) -> str:
-        return url_path_join(prefix, path)
-
-    item = r"api/items/([^/]+)"
     routes = [
-        (route("oauth_callback"), OAuthCallbackHandler),
-        (route("api/openapi.json"), OpenAPIHandler),
-        (route("api/status"), api.StatusHandler),
-        (route("api/items"), api.ItemsHandler),
-        (route(item), api.ItemHandler),
-        (route(item + "/review"), api.ReviewHandler),
-        (route(item + "/rating"), api.RatingHandler),
-        (route(item + "/comments"), api.CommentsHandler),
-        (route(item + r"/comments/([^/]+)"), api.CommentHandler),
-        (route(item + "/notebook"), api.NotebookHandler),
-        (route(item + "/video"), api.VideoHandler),
-        (route(item + "/last-run"), api.LastRunHandler),
-        (route("api/failing"), api.FailingHandler),
-        (route("api/schema"), api.SchemaHandler),
-        (route("api/vocabularies"), api.VocabulariesHandler),
-        (route("api/user"), api.UserHandler),
-        (route("api/repositories"), api.RepositoriesHandler),
-        (route(r"api/dcat\.(jsonld|ttl)"), api.DcatHandler),
-        (route(r"api/.*"), NotFoundHandler),
+        (url_path_join(prefix, "oauth_callback"), OAuthCallbackHandler),
+        *api.API.routes(prefix),
+        (url_path_join(prefix, r"api/.*"), NotFoundHandler),
     ]
     try:
         from . import pages
@@ -200,7 +171,7 @@ def make_app(
         attachments=Attachments(store.db),
         library=options,
         hub_auth=hub_auth,
-        openapi=openapi(prefix),
+        openapi=openapi.document(api.API, prefix),
         cookie_secret=os.urandom(32),
         template_path=str(Path(__file__).with_name("templates")),
         static_path=str(Path(__file__).with_name("static")),
