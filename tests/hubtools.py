@@ -223,6 +223,26 @@ class RunningHub:
             if volume.name.startswith(self.prefix + "-"):
                 volume.remove(force=True)
 
+    def close(self, container_lines: int = 0, log_chars: int = 12000) -> None:
+        """Stop the hub and remove its containers and volumes, printing what a failed test needs.
+
+        Pytest shows a fixture's output only when a test of its scope failed: the last
+        ``container_lines`` lines of each container's log (none by default), then the hub's log.
+        """
+        if container_lines:
+            try:
+                for container in self.containers():
+                    logs = container.logs(tail=container_lines).decode(errors="replace")
+                    print(f"--- container {container.name} ---\n{logs}")
+            except docker.errors.APIError as e:
+                print(f"container logs: {e}")
+        self.stop()
+        try:
+            self.cleanup_engine()
+        except docker.errors.APIError as e:
+            print(f"cleanup: {e}")
+        print(f"--- hub log ({self.log_file}) ---\n{self.log()[-log_chars:]}")
+
     # --- hub API -------------------------------------------------------
     def api(self, method: str, path: str, token: str | None = None, **kwargs) -> requests.Response:
         headers = {"Authorization": f"token {token or self.ops_token}"}

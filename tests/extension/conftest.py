@@ -126,10 +126,7 @@ def extension_hub(engine, work, settings: dict | None = None):
     finally:
         browser.close()
         playwright.stop()
-        hub.stop()
-        hub.cleanup_engine()
-        # Shown by pytest only when a test of the module failed.
-        print(f"--- hub log ({hub.log_file}) ---\n{hub.log()[-8000:]}")
+        hub.close(log_chars=8000)
 
 
 @pytest.fixture(autouse=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import docker
 import pytest
 import requests
 
@@ -83,12 +82,4 @@ def workspace(engine, tmp_path_factory):
         )
         yield space
     finally:
-        for container in hub.containers():
-            print(f"--- container {container.name} ---\n{container.logs(tail=40).decode(errors='replace')}")
-        hub.stop()
-        try:
-            hub.cleanup_engine()
-        except docker.errors.APIError as e:
-            print(f"cleanup: {e}")
-        # Shown by pytest only when a test of the module failed.
-        print(f"--- hub log ({hub.log_file}) ---\n{hub.log()[-12000:]}")
+        hub.close(container_lines=40)

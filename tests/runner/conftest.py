@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import docker
 import pytest
 import requests
 import yaml
@@ -176,10 +175,4 @@ def _serve(engine, work, settings):
         )
         yield runner
     finally:
-        hub.stop()
-        try:
-            hub.cleanup_engine()
-        except docker.errors.APIError as e:
-            print(f"cleanup: {e}")
-        # Shown by pytest only when a test of the module failed.
-        print(f"--- hub log ({hub.log_file}) ---\n{hub.log()[-12000:]}")
+        hub.close()

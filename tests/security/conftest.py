@@ -8,7 +8,6 @@ rights as a cell A types.
 
 from __future__ import annotations
 
-import docker
 import pytest
 import requests
 
@@ -73,14 +72,4 @@ def users(engine, tmp_path_factory):
         )
         yield Users(hub)
     finally:
-        try:
-            for container in hub.containers():
-                print(f"--- container {container.name} ---\n{container.logs(tail=40).decode(errors='replace')}")
-        except docker.errors.APIError as e:
-            print(f"container logs: {e}")
-        hub.stop()
-        try:
-            hub.cleanup_engine()
-        except docker.errors.APIError as e:
-            print(f"cleanup: {e}")
-        print(f"--- hub log ({hub.log_file}) ---\n{hub.log()[-12000:]}")
+        hub.close(container_lines=40)

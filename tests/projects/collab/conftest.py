@@ -11,7 +11,6 @@ import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import docker
 import pytest
 import requests
 
@@ -130,18 +129,7 @@ def project(engine, tmp_path_factory):
     try:
         yield start_project(hub)
     finally:
-        try:
-            for container in hub.containers():
-                print(f"--- container {container.name} ---\n{container.logs(tail=80).decode(errors='replace')}")
-        except docker.errors.APIError as e:
-            print(f"container logs: {e}")
-        hub.stop()
-        try:
-            hub.cleanup_engine()
-        except docker.errors.APIError as e:
-            print(f"cleanup: {e}")
-        # Shown by pytest only when a test of the tier failed.
-        print(f"--- hub log ({hub.log_file}) ---\n{hub.log()[-12000:]}")
+        hub.close(container_lines=80)
 
 
 @pytest.fixture(scope="package")
