@@ -20,7 +20,6 @@ from jupyterhub.utils import url_path_join
 from tornado import web
 
 from ..kit import openapi
-from ..kit.client import ServiceError
 from ..kit.web import NotFoundHandler, OAuthCallbackHandler, run_service, serve, service_hub_auth
 from . import api, registration
 from .executor import Executor
@@ -109,15 +108,10 @@ async def _serve(options: Options) -> None:
     _warn_frequent_schedules(store, limits.min_schedule_interval)
 
     async def fire(schedule: Schedule) -> int:
-        fields = {"parameters": schedule.parameters, "schedule": schedule.id}
-        target = {"path": schedule.path} if schedule.item is None else {"item": schedule.item}
-        try:
-            source = await runner.item_source(schedule.item) if schedule.item is not None else None
-            choice = await runner.choose(schedule.user, source=source, **target)
-        except (ServiceError, ValueError) as e:  # KernelError too: a kernel no profile offers
-            what = f"the library item {schedule.item!r}" if schedule.item is not None else schedule.path
-            return runner.record_failure(schedule.user, f"{what} cannot be run: {e}", **target, **fields).id
-        return runner.submit(schedule.user, image=choice.image, source=source, **target, **fields).id
+        run = await runner.queue(
+            schedule.user, item=schedule.item, path=schedule.path, parameters=schedule.parameters, schedule=schedule.id
+        )
+        return run.id
 
     scheduler = Scheduler(store, fire)
     scheduler.start()

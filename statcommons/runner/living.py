@@ -20,7 +20,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 from ..kit.client import ServiceError
-from .sources import Library, notebook_source
+from .sources import Library
 from .store import now
 
 log = logging.getLogger("statcommons.runner")
@@ -79,17 +79,7 @@ class LivingLibrary:
                 break
             if item["id"] in active or not due(item, moment, self.every):
                 continue
-            target = {"item": item["id"]}
-            try:
-                source = notebook_source(item)
-                choice = await self.runner.choose(LIBRARY_USER, source=source, **target)
-            except (ServiceError, ValueError) as e:  # KernelError too: a kernel no profile offers
-                why = f"the library item {item['id']!r} cannot be run: {e}"
-                self.runner.record_failure(LIBRARY_USER, why, **target)
-                queued.append(item["id"])
-                room -= 1
-                continue
-            self.runner.submit(LIBRARY_USER, image=choice.image, source=source, **target)
+            await self.runner.queue(LIBRARY_USER, item=item["id"], known=item)
             queued.append(item["id"])
             room -= 1
         if queued:

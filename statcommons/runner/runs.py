@@ -161,6 +161,26 @@ class Runner:
             log.info("the kernel of %s could not be read (%s): the default profile's image runs it", path or item, e)
         return self.limits.kernels.choose(read_kernel(data))
 
+    async def queue(
+        self, user: str, *, item: str | None = None, path: str | None = None, known: dict | None = None, **fields
+    ) -> Run:
+        """Queue a run that nobody waits on (a schedule's, the living library's) in the image of its kernel's profile.
+
+        A notebook that cannot be run (a library item gone, a kernel no profile offers) gives a run
+        recorded as failed, saying why, rather than an error. ``known`` is the library item, when
+        the caller already has it.
+        """
+        target = {"path": path} if item is None else {"item": item}
+        source = None
+        try:
+            if item is not None:
+                source = notebook_source(known) if known is not None else await self.item_source(item)
+            choice = await self.choose(user, source=source, **target)
+        except (ServiceError, ValueError) as e:  # KernelError too: a kernel no profile offers
+            what = f"the library item {item!r}" if item is not None else path
+            return self.record_failure(user, f"{what} cannot be run: {e}", **target, **fields)
+        return self.submit(user, image=choice.image, source=source, **target, **fields)
+
     def submit(
         self,
         user: str,

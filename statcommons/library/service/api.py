@@ -195,6 +195,16 @@ class BaseHandler(JsonApiHandler):
             raise ApiError(404, f"no library item {item_id!r}")
         return row
 
+    def failing_notebooks(self) -> list[dict]:
+        """The notebooks whose latest run failed or timed out, newest failure first (for curators: any status)."""
+        found = []
+        for item_id, run in self.attachments.failing_runs().items():
+            row = self.store.record(item_id)
+            if row is not None:
+                data = row.data
+                found.append({"id": item_id, "title": data.get("title"), "status": data.get("status"), "last_run": run})
+        return sorted(found, key=lambda f: f["last_run"].get("finished") or "", reverse=True)
+
     def visible(self, item_id: str, caller: Caller) -> Any:
         """The row of an item the caller may see; 404 for one they may not, so that its existence does not leak."""
         row = self.meta(item_id)
@@ -761,16 +771,7 @@ class FailingHandler(BaseHandler):
     )
     def get(self) -> None:
         self.require(self.caller is not None and self.caller.curator, "only curators see the failing notebooks")
-        self.write_json({"items": self.failing()})
-
-    def failing(self) -> list[dict]:
-        found = []
-        for item_id, run in self.attachments.failing_runs().items():
-            row = self.store.record(item_id)
-            if row is not None:
-                data = row.data
-                found.append({"id": item_id, "title": data.get("title"), "status": data.get("status"), "last_run": run})
-        return sorted(found, key=lambda f: f["last_run"].get("finished") or "", reverse=True)
+        self.write_json({"items": self.failing_notebooks()})
 
 
 class SchemaHandler(BaseHandler):

@@ -524,7 +524,7 @@ class FailingPage(PageHandler):
 
     def show(self) -> None:
         self.require(self.caller.curator, "only curators see the failing notebooks")
-        failing = api.FailingHandler.failing(self)
+        failing = self.failing_notebooks()
         for entry in failing:
             entry["href"] = url_path_join(self.prefix, "items", entry["id"])
             entry["text"] = run_text(entry["last_run"])
