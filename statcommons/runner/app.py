@@ -98,14 +98,6 @@ async def _serve(options: Options) -> None:
     library = Library(options.library_url, token) if options.library_url else None
     limits = options.limits
     runner = Runner(store, executor, limits, options.concurrency, library)
-    try:
-        for image in sorted({choice.image for choice in limits.kernels.profiles.values()}):
-            if await executor.call(executor.image_id, image) is None:
-                log.warning("the image %s is not on the engine: runs in it will fail until it is built", image)
-    except docker.errors.DockerException as e:
-        log.error("the container engine does not answer: %s", e)
-    await runner.start()
-    _warn_frequent_schedules(store, limits.min_schedule_interval)
 
     async def fire(schedule: Schedule) -> int:
         run = await runner.queue(
@@ -114,17 +106,37 @@ async def _serve(options: Options) -> None:
         return run.id
 
     scheduler = Scheduler(store, fire)
-    scheduler.start()
     living = None
     if library is not None and options.rerun_library_every:
         living = LivingLibrary(runner, library, options.rerun_library_every)
-        living.start()
+
+    # The engine work comes after the service listens: the hub gives a managed service about ten
+    # seconds to answer, and on a busy engine listing containers and images can take longer.
+    async def start_up() -> None:
+        try:
+            for image in sorted({choice.image for choice in limits.kernels.profiles.values()}):
+                if await executor.call(executor.image_id, image) is None:
+                    log.warning("the image %s is not on the engine: runs in it will fail until it is built", image)
+        except docker.errors.DockerException as e:
+            log.error("the container engine does not answer: %s", e)
+        try:
+            await runner.start()
+        except Exception:  # its runs cannot start; the API still answers and the log says why
+            log.exception("the runner failed to start its runs")
+            return
+        _warn_frequent_schedules(store, limits.min_schedule_interval)
+        scheduler.start()
+        if living:
+            living.start()
+        offered = ", ".join(f"{k} in {limits.kernels.choose(k).image}" for k in limits.kernels.offered())
+        log.info("runner: %s runs at a time; kernels %s", options.concurrency, offered)
+
+    starting = asyncio.ensure_future(start_up())
     pruning = asyncio.create_task(_prune_daily(runner, options.keep_days)) if options.keep_days > 0 else None
     prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/services/runner/")
     app = make_app(runner, scheduler, prefix=prefix)
-    offered = ", ".join(f"{k} in {limits.kernels.choose(k).image}" for k in limits.kernels.offered())
-    log.info("runner: %s runs at a time; kernels %s", options.concurrency, offered)
     await serve(app, default_url="http://127.0.0.1:8083", prefix=prefix, max_body_size=16 * 1024**2, log=log)
+    starting.cancel()
     log.info("runner stopping: running runs are retried at the next start")
     if pruning:
         pruning.cancel()
