@@ -85,6 +85,10 @@ class Run(Base):
     schedule: Mapped[int | None] = mapped_column(sa.Integer, index=True)
 
 
+# What a run was asked to do, as opposed to how it went: a retry asks the same.
+REQUEST = ("user", "item", "path", "parameters", "source", "image", "time_limit", "mem_limit", "schedule")
+
+
 class Schedule(Base):
     """A cron expression attached to a library notebook or a user's own notebook."""
 
@@ -260,11 +264,7 @@ class Store(database.Store):
                         status="queued",
                         created=moment,
                         retry_of=run.id,
-                        **{
-                            k: getattr(run, k)
-                            for k in ("user", "item", "path", "parameters", "image", "time_limit", "mem_limit")
-                        },
-                        schedule=run.schedule,
+                        **{k: getattr(run, k) for k in REQUEST},
                     )
                     session.add(retry)
                 done.append((run, retry))

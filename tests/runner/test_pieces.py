@@ -432,6 +432,25 @@ def test_store_recovers_running_runs_and_retries_once(store):
     assert [r.status for r in store.runs()[0]] == ["interrupted", "interrupted"]
 
 
+def test_the_retry_of_a_library_run_asks_what_the_run_asked(store):
+    """A retry that lost the item's source failed with 'does not say where its notebook is'."""
+    source = {"repository": "https://example.org/r.git", "branch": "main", "path": "n.ipynb"}
+    asked = {
+        "user": "statcommons/library",
+        "item": "gdp-flash",
+        "source": source,
+        "parameters": {"year": 2026},
+        "schedule": 7,
+        "image": "img",
+        "time_limit": 10,
+        "mem_limit": MB * 100,
+    }
+    first = store.add_run(**asked)
+    store.update_run(first.id, status="running")
+    [(_, retry)] = store.recover("interrupted")
+    assert {k: getattr(store.run(retry.id), k) for k in asked} == asked
+
+
 def test_failing_lists_library_notebooks_whose_latest_run_failed(store):
     common = {"user": "ana", "image": "img", "time_limit": 10, "mem_limit": MB * 100}
     for item, statuses in {
