@@ -739,7 +739,8 @@ class LastRunHandler(BaseHandler):
 
     @API.put(
         "/items/{item_id}/last-run",
-        "Record the latest run of a notebook item: the runner",
+        "Record the latest run of a notebook item: the runner. A run that finished before the one "
+        "recorded already is not kept (its record came late)",
         scope=RUNS,
         parameters=ITEM_ID,
         body=LAST_RUN,

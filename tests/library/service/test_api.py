@@ -423,6 +423,13 @@ def test_only_the_runner_records_last_runs(library):
     assert r.status_code == 200, r.text
     assert r.json()["last_run"] == run
     assert library.call("PUT", path, headers=ops, json={"status": "fine"}).status_code == 422
+    # A record that arrives late, of a run that ended earlier, does not hide the later run.
+    late = {"status": "succeeded", "finished": "2026-11-25T09:59:59+00:00", "run": "1"}
+    r = library.call("PUT", path, headers=ops, json=late)
+    assert r.status_code == 200 and r.json()["last_run"] == run
+    later = {"status": "succeeded", "finished": "2026-11-25T10:00:01Z", "run": "3"}
+    assert library.call("PUT", path, headers=ops, json=later).json()["last_run"] == later
+    assert library.call("GET", f"/api/items/{notebook['id']}", as_user="bob").json()["last_run"] == later
 
 
 def test_curated_items_are_changed_in_their_files(library):
