@@ -127,6 +127,19 @@ def test_a_memory_hog_is_stopped_by_its_memory_limit(homes, batch):
     assert run["mem_limit"] == 256 * 1024**2
 
 
+def shown_in_library(homes, item_id: str, run: dict) -> dict:
+    """The item's ``last_run`` once the library shows this run, or one that ended after it (a schedule's).
+
+    The runner records a run in the library just after it ends.
+    """
+
+    def shown():
+        last_run = homes.library("GET", f"/items/{item_id}", "bob").json().get("last_run") or {}
+        return last_run if int(last_run.get("run", 0)) >= run["id"] else None
+
+    return wait_for(shown, 30, what=f"the library to show run {run['id']} of {item_id}")
+
+
 def test_library_notebooks_run_and_the_library_shows_their_last_run(homes, batch, attached_item):
     shared = homes.wait(batch["shared"]["id"], "ana")
     assert shared["status"] == "succeeded", shared
@@ -135,15 +148,9 @@ def test_library_notebooks_run_and_the_library_shows_their_last_run(homes, batch
     attached = homes.wait(batch["attached"]["id"], "ana")
     assert attached["status"] == "failed" and "ModuleNotFoundError" in attached["error"], attached
 
-    def last_run(item_id):
-        return homes.library("GET", f"/items/{item_id}", "bob").json().get("last_run")
-
-    wait_for(lambda: last_run("runner-shared"), 30, what="the library to show the last run")
-    assert last_run("runner-shared")["status"] == "succeeded"
-    assert last_run("runner-shared")["run"] == str(shared["id"])
-    wait_for(lambda: last_run(attached_item), 30, what="the library to show the failed run")
-    assert last_run(attached_item)["status"] == "failed"
-    assert "ModuleNotFoundError" in last_run(attached_item)["error"]
+    assert shown_in_library(homes, "runner-shared", shared)["status"] == "succeeded"
+    last_run = shown_in_library(homes, attached_item, attached)
+    assert last_run["status"] == "failed" and "ModuleNotFoundError" in last_run["error"]
     # Curators see the failing library notebooks; a user sees only their own runs among them.
     failing = homes.call("GET", "/runs?failing=true", "cora").json()["runs"]
     assert [r["item"] for r in failing] == [attached_item]
@@ -334,11 +341,5 @@ def test_a_cron_schedule_of_a_library_notebook_fires_and_the_library_shows_the_r
 
     run = wait_for(fired, 150, interval=1, what="a run of the library item's schedule to succeed")[-1]
     assert outputs(homes.call("GET", f"/runs/{run['id']}/notebook", "cora").json()).strip() == "3"
-
-    def recorded():
-        last_run = homes.library("GET", "/items/runner-shared", "ana").json()["last_run"] or {}
-        return last_run if int(last_run.get("run", 0)) >= run["id"] else None
-
-    # The runner records a run in the library just after it ends.
-    assert wait_for(recorded, 30, what="the library to show the run")["status"] == "succeeded"
+    assert shown_in_library(homes, "runner-shared", run)["status"] == "succeeded"
     assert homes.call("DELETE", f"/schedules/{item_schedule['id']}", "cora").status_code == 204
