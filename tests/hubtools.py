@@ -124,6 +124,7 @@ class RunningHub:
         self.prefix = "sctest" + secrets.token_hex(3)
         self.admin_password = secrets.token_urlsafe(12)
         self.ops_token = secrets.token_hex(24)
+        self.tokens: dict[str, str] = {}
         self.url = f"http://127.0.0.1:{self.port}"
         self.api_url = f"http://{INTERNAL_IP}:{self.api_port}/hub/api"
         self.settings_file = workdir / "statcommons.yaml"
@@ -247,6 +248,18 @@ class RunningHub:
     def api(self, method: str, path: str, token: str | None = None, **kwargs) -> requests.Response:
         headers = {"Authorization": f"token {token or self.ops_token}"}
         return requests.request(method, f"{self.url}/hub/api{path}", headers=headers, timeout=30, **kwargs)
+
+    def token(self, name: str, curator: bool = False) -> str:
+        """An API token of the hub user ``name``, made (a curator if asked) on first use, kept for the hub's life."""
+        if name not in self.tokens:
+            r = self.api("POST", f"/users/{name}")
+            assert r.status_code in (201, 409), r.text  # 409: signed up, or made by the test itself
+            r = self.api("POST", f"/users/{name}/tokens", json={"note": "tests", "expires_in": 7200})
+            r.raise_for_status()
+            self.tokens[name] = r.json()["token"]
+        if curator:
+            self.api("POST", "/groups/curators/users", json={"users": [name]}).raise_for_status()
+        return self.tokens[name]
 
     def server(self, name: str) -> dict | None:
         user = self.api("GET", f"/users/{name}").json()

@@ -72,7 +72,7 @@ class ExtensionHub:
         r = self.hub.api("POST", f"/users/{name}/server", json={"profile": "python"})
         assert r.status_code in (201, 202), r.text
         self.hub.wait_server_ready(name)
-        user = self.users[name] = User(name, person.password, _token(self.hub, name), self.hub)
+        user = self.users[name] = User(name, person.password, self.hub.token(name), self.hub)
         return user
 
     def lab(self, user: User, path: str = "lab"):
@@ -94,12 +94,6 @@ class ExtensionHub:
         page.wait_for_load_state("networkidle")
         user.pages.append(page)
         return page
-
-
-def _token(hub: RunningHub, name: str) -> str:
-    r = hub.api("POST", f"/users/{name}/tokens", json={"note": "extension tests", "expires_in": 3600})
-    r.raise_for_status()
-    return r.json()["token"]
 
 
 @pytest.fixture(scope="module")

@@ -14,17 +14,10 @@ class Workspace:
     def __init__(self, hub: RunningHub):
         self.hub = hub
         self.api_url = f"{hub.url}/services/projects/api"
-        self.tokens: dict[str, str] = {}
 
     def user(self, name: str) -> str:
         """A hub user (made on first use) and a token of theirs."""
-        if name not in self.tokens:
-            r = self.hub.api("POST", f"/users/{name}")
-            assert r.status_code in (201, 409), r.text
-            r = self.hub.api("POST", f"/users/{name}/tokens", json={"note": "projects tests", "expires_in": 3600})
-            r.raise_for_status()
-            self.tokens[name] = r.json()["token"]
-        return self.tokens[name]
+        return self.hub.token(name)
 
     def call(self, method: str, path: str, as_user: str, **kwargs) -> requests.Response:
         headers = {"Authorization": f"token {self.user(as_user)}"}

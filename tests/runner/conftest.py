@@ -50,17 +50,9 @@ class Runner:
         self.podman = podman
         self.url = f"{hub.url}/services/runner/api"
         self.library_url = f"{hub.url}/services/library/api"
-        self.tokens: dict[str, str] = {}
 
     def user(self, name: str, curator: bool = False) -> str:
-        if name not in self.tokens:
-            self.hub.api("POST", f"/users/{name}").raise_for_status()
-            if curator:
-                self.hub.api("POST", "/groups/curators/users", json={"users": [name]}).raise_for_status()
-            r = self.hub.api("POST", f"/users/{name}/tokens", json={"note": "runner tests", "expires_in": 3600})
-            r.raise_for_status()
-            self.tokens[name] = r.json()["token"]
-        return self.tokens[name]
+        return self.hub.token(name, curator)
 
     def call(self, method: str, path: str, as_user: str, **kwargs) -> requests.Response:
         headers = {"Authorization": f"token {self.user(as_user)}"}

@@ -21,18 +21,10 @@ class Library:
     def __init__(self, hub: RunningHub):
         self.hub = hub
         self.url = f"{hub.url}/services/library"
-        self.tokens: dict[str, str] = {}
 
     def user(self, name: str, curator: bool = False) -> str:
         """Create a hub user (a curator if asked) and return a token of theirs."""
-        if name not in self.tokens:
-            self.hub.api("POST", f"/users/{name}").raise_for_status()
-            if curator:
-                self.hub.api("POST", "/groups/curators/users", json={"users": [name]}).raise_for_status()
-            r = self.hub.api("POST", f"/users/{name}/tokens", json={"note": "library tests", "expires_in": 3600})
-            r.raise_for_status()
-            self.tokens[name] = r.json()["token"]
-        return self.tokens[name]
+        return self.hub.token(name, curator)
 
     def ready(self) -> bool:
         """Whether the service has loaded its curated folder and built its search index (it answers before)."""

@@ -61,9 +61,7 @@ class Project:
             admin.approve(name)
             person.log_in()  # the hub account exists from the first login
             assert person.logged_in, name
-            r = self.hub.api("POST", f"/users/{name}/tokens", json={"note": "collab tests", "expires_in": 3600})
-            r.raise_for_status()
-            self.tokens[name] = r.json()["token"]
+            self.tokens[name] = self.hub.token(name)
             self.people[name] = person
         return self.people[name]
 
