@@ -56,16 +56,21 @@ def item_schedule(homes):
     return r.json()
 
 
-@pytest.fixture(scope="module")
-def attached_item(homes):
-    """A published library notebook whose file the library keeps; it fails (a missing module)."""
-    item = {"type": "notebook", "title": "Needs a missing module", "summary": "Fails on purpose."}
-    r = homes.library("POST", "/items", "cora", json={**item, "notebook_content": ATTACHED_FAILING})
+def publish(homes, title: str, content: dict) -> str:
+    """A library notebook whose file the library keeps, published by the curator cora; its id."""
+    item = {"type": "notebook", "title": title, "summary": "A notebook of the runner's tests."}
+    r = homes.library("POST", "/items", "cora", json={**item, "notebook_content": content})
     assert r.status_code == 201, r.text
     item_id, revision = r.json()["id"], r.json()["revision"]
     r = homes.library("POST", f"/items/{item_id}/review", "cora", json={"decision": "publish", "revision": revision})
     assert r.status_code == 200, r.text
     return item_id
+
+
+@pytest.fixture(scope="module")
+def attached_item(homes):
+    """A published library notebook whose file the library keeps; it fails (a missing module)."""
+    return publish(homes, "Needs a missing module", ATTACHED_FAILING)
 
 
 @pytest.fixture(scope="module")
@@ -291,8 +296,12 @@ def _container(hub, run_id: int):
 
 def test_kill_9_of_the_runner_interrupts_its_runs_and_retries_them_once(homes):
     hub = homes.hub
-    started = [homes.start("ana", path="sleepy.ipynb") for _ in range(3)]  # two run, one waits
-    running = homes.wait(started[0]["id"], "ana", statuses=("running",), timeout=120)
+    # A library notebook's run, which must be retried from the library too, then two of ana's own:
+    # two run at a time, so one of hers waits.
+    item = publish(homes, "Sleeps", SLEEPY)
+    library_run = homes.start("ana", item=item, parameters={"seconds": 30})
+    own = [homes.start("ana", path="sleepy.ipynb") for _ in range(2)]
+    running = homes.wait(library_run["id"], "ana", statuses=("running",), timeout=120)
     wait_for(lambda: _container(hub, running["id"]), 30, what="the run's container")
     before = {r["id"] for r in homes.call("GET", "/runs?limit=100", "ana").json()["runs"]}
     pid = int((hub.workdir / "state" / "runner" / "runner.pid").read_text())
@@ -308,11 +317,19 @@ def test_kill_9_of_the_runner_interrupts_its_runs_and_retries_them_once(homes):
     assert before <= {r["id"] for r in runs["runs"]}
     for interrupted_run in (r for r in runs["runs"] if r["status"] == "interrupted"):
         assert len([r for r in runs["runs"] if r["retry_of"] == interrupted_run["id"]]) == 1
-    retried = homes.wait(retries[0]["id"], "ana", timeout=120)
-    assert retried["status"] == "succeeded" and retried["path"] == "sleepy.ipynb"
-    # No run was lost: the one that was waiting ran too, after the restart.
-    for run in started:
-        assert homes.wait(run["id"], "ana", timeout=120)["status"] in ("succeeded", "interrupted")
+    # The retry runs the same notebook of the library, with the same parameters, and the library shows it.
+    retried = homes.wait(retries[0]["id"], "ana", timeout=180)
+    assert retried["status"] == "succeeded", retried
+    assert (retried["item"], retried["parameters"]) == (item, {"seconds": 30})
+    assert shown_in_library(homes, item, retried)["status"] == "succeeded"
+    # No run was lost: ana's own ran too, after the restart or retried.
+    for run in own:
+        ended = homes.wait(run["id"], "ana", timeout=120)
+        if ended["status"] == "interrupted":
+            runs = homes.call("GET", "/runs?limit=100", "ana").json()["runs"]
+            [ended] = [r for r in runs if r["retry_of"] == run["id"]]
+            ended = homes.wait(ended["id"], "ana", timeout=120)
+        assert ended["status"] == "succeeded" and ended["path"] == "sleepy.ipynb", ended
 
 
 def test_a_cron_schedule_fires(homes, schedule):
