@@ -48,7 +48,7 @@ def containers_conf(ulimits: dict) -> str:
         "# Written by StatCommons; used through CONTAINERS_CONF only.\n"
         "[containers]\n"
         f"default_ulimits = [{limits}]\n"
-        # A container given no network gets none: never Podman's bridge, whose 10.88.x addresses
+        # A container given no network gets none: never Podman's bridge, whose private addresses
         # must not be used on this kind of machine. StatCommons always names the network it wants.
         'netns = "none"\n'
         "[engine]\n"

@@ -23,7 +23,7 @@ import { IMainMenu } from '@jupyterlab/mainmenu';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
-import { runIcon, usersIcon } from '@jupyterlab/ui-components';
+import { LabIcon, runIcon, usersIcon } from '@jupyterlab/ui-components';
 import { Widget } from '@lumino/widgets';
 import { libraryIcon } from './icons';
 import { errorText, ItemView } from './itemview';
@@ -85,6 +85,31 @@ async function review(item: IItem, decision: Decision): Promise<IReviewOutcome> 
     Notification.error(outcome.message, { autoClose: 8000 });
   }
   return outcome;
+}
+
+/**
+ * A command showing one view of its kind in the main area: made on first use (and again once
+ * closed), then shown and reloaded each time.
+ */
+function singleView<T extends Widget & { load(): Promise<void> }>(
+  shell: JupyterFrontEnd.IShell,
+  id: string,
+  label: string,
+  icon: LabIcon,
+  make: () => T
+): () => Promise<void> {
+  let widget: MainAreaWidget<T> | null = null;
+  return async () => {
+    if (!widget || widget.isDisposed) {
+      widget = new MainAreaWidget({ content: make() });
+      widget.id = id;
+      widget.title.label = label;
+      widget.title.icon = icon;
+      shell.add(widget, 'main');
+    }
+    shell.activateById(widget.id);
+    await widget.content.load();
+  };
 }
 
 const libraryPlugin: JupyterFrontEndPlugin<void> = {
@@ -174,39 +199,23 @@ const libraryPlugin: JupyterFrontEndPlugin<void> = {
       }
     });
 
-    let runsWidget: MainAreaWidget<RunsView> | null = null;
     commands.addCommand(CommandIDs.myRuns, {
       label: 'My notebook runs',
       caption: 'Your runs and schedules of the notebook runner',
-      execute: async () => {
-        if (!runsWidget || runsWidget.isDisposed) {
-          runsWidget = new MainAreaWidget({ content: new RunsView(api) });
-          runsWidget.id = 'statcommons-runs-widget';
-          runsWidget.title.label = 'My runs';
-          runsWidget.title.icon = runIcon;
-          shell.add(runsWidget, 'main');
-        }
-        shell.activateById(runsWidget.id);
-        await runsWidget.content.load();
-      }
+      execute: singleView(shell, 'statcommons-runs-widget', 'My runs', runIcon, () => new RunsView(api))
     });
 
-    let projectsWidget: MainAreaWidget<ProjectsView> | null = null;
     commands.addCommand(CommandIDs.myProjects, {
       label: 'My projects',
       caption: 'Your projects: their folders, and their project servers to edit notebooks together',
       icon: usersIcon,
-      execute: async () => {
-        if (!projectsWidget || projectsWidget.isDisposed) {
-          projectsWidget = new MainAreaWidget({ content: new ProjectsView({ api }) });
-          projectsWidget.id = 'statcommons-projects-widget';
-          projectsWidget.title.label = 'My projects';
-          projectsWidget.title.icon = usersIcon;
-          shell.add(projectsWidget, 'main');
-        }
-        shell.activateById(projectsWidget.id);
-        await projectsWidget.content.load();
-      }
+      execute: singleView(
+        shell,
+        'statcommons-projects-widget',
+        'My projects',
+        usersIcon,
+        () => new ProjectsView({ api })
+      )
     });
 
     // Notebook commands: they act on the current notebook.

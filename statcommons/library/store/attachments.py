@@ -113,23 +113,19 @@ class Attachments:
             high = end - seq * CHUNK + 1 if seq == last else len(data)
             yield bytes(data[low:high])
 
-    def set_last_run(self, item_id: str, run: dict) -> bool:
+    def set_last_run(self, item_id: str, run: dict) -> None:
         """Keep ``run`` as the item's last run unless the one kept already finished later.
 
         The runner records each run as it ends, and a record may arrive late (it retries when the
-        library is busy): an earlier run's late record must not hide a later one. Returns whether
-        ``run`` was kept.
+        library is busy): an earlier run's late record must not hide a later one.
         """
         with self.db.begin() as conn:
             query = sa.select(LastRun.run).where(LastRun.item_id == item_id).with_for_update()
             kept = conn.execute(query).scalar_one_or_none()
             if kept is None:
                 conn.execute(sa.insert(LastRun).values(item_id=item_id, run=run))
-                return True
-            if _finished(kept) > _finished(run):
-                return False
-            conn.execute(sa.update(LastRun).where(LastRun.item_id == item_id).values(run=run))
-            return True
+            elif _finished(kept) <= _finished(run):
+                conn.execute(sa.update(LastRun).where(LastRun.item_id == item_id).values(run=run))
 
     def failing_runs(self) -> dict[str, dict]:
         """The latest run of each notebook whose latest run failed or timed out."""
