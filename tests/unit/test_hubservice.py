@@ -1,5 +1,7 @@
-"""The services' handler base: the HubOAuth a service configures is the one its handlers use."""
+"""The services' handler base (the HubOAuth a service configures is the one its handlers use) and their imports."""
 
+import subprocess
+import sys
 from unittest import mock
 
 from jupyterhub.services.auth import HubOAuth
@@ -61,3 +63,16 @@ def test_a_lone_surrogate_is_a_422_naming_its_field():
         {"path": "links[0].url", "message": "not valid text: it holds a lone surrogate (\\ud800-\\udfff)"}
     ]
     assert _json_handler('{"title": "Émilie 😀"}'.encode()).json_body() == {"title": "Émilie 😀"}
+
+
+def test_a_service_imports_no_parser_it_does_not_use():
+    """A managed service has about ten seconds to answer the hub; under load, rfc3987-syntax's
+    parsers (built by jsonschema at import, for a format StatCommons never checks) took most of them."""
+    code = (
+        "import sys, time; started = time.perf_counter()\n"
+        "import statcommons.library.service.app, statcommons.runner.app, statcommons.projects.app\n"
+        "print(sys.modules.get('rfc3987_syntax') is None, round(time.perf_counter() - started, 2))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    skipped, seconds = done.stdout.split()
+    assert skipped == "True", f"the services imported rfc3987_syntax ({seconds} s of imports)"
